@@ -1,0 +1,53 @@
+# clm: customer lifecycle analytics for PostgreSQL (PGXS build)
+#
+#   make && make install        build and install into the pg_config found
+#   make installcheck           pg_regress suite against a running server
+#   make unittest               C unit tests of the numerical core (no server)
+#
+# The install script clm--$(EXTVERSION).sql is assembled from src/sql/*.sql
+# (one file per capability, concatenated in name order).
+
+EXTENSION   = clm
+EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" clm.control)
+MODULE_big  = clm
+OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/core/*.c)))
+DATA_built  = clm--$(EXTVERSION).sql
+DATA        = $(filter-out $(DATA_built),$(wildcard clm--*--*.sql))
+PGFILEDESC  = "clm - customer lifecycle analytics"
+
+SQL_PARTS   = $(sort $(wildcard src/sql/*.sql))
+
+# Regression tests: every sql/NAME.sql.  Tests named data_* read the reference
+# data in $(CLM_DATA_DIR) (default ../shared/data) and run only when it exists.
+CLM_DATA_DIR ?= $(abspath $(CURDIR)/../shared/data)
+ALL_TESTS   = $(sort $(basename $(notdir $(wildcard sql/*.sql))))
+DATA_TESTS  = $(filter data_%,$(ALL_TESTS))
+ifneq ($(wildcard $(CLM_DATA_DIR)/CDNOW_sample.txt),)
+REGRESS     = $(ALL_TESTS)
+else
+REGRESS     = $(filter-out $(DATA_TESTS),$(ALL_TESTS))
+endif
+REGRESS_OPTS = --load-extension=clm --dbname=clm_regress
+export CLM_DATA_DIR
+
+PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
+PG_CFLAGS  += -std=gnu99
+
+EXTRA_CLEAN = test/unit/run_unit_tests test/unit/*.o
+
+PG_CONFIG  ?= pg_config
+PGXS       := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(DATA_built): $(SQL_PARTS) clm.control
+	cat $(SQL_PARTS) > $@
+
+# C unit tests of the numerical core: plain C, no server needed
+UNIT_SRCS   = $(sort $(wildcard test/unit/*.c))
+CORE_SRCS   = $(sort $(wildcard src/core/*.c))
+test/unit/run_unit_tests: $(UNIT_SRCS) $(CORE_SRCS) $(wildcard src/core/*.h)
+	$(CC) -std=gnu99 -O2 -Wall -Wextra -Wno-unused-parameter $(UNIT_CFLAGS) -Isrc/core -o $@ $(UNIT_SRCS) $(CORE_SRCS) -lm
+
+.PHONY: unittest
+unittest: test/unit/run_unit_tests
+	CLM_DATA_DIR=$(CLM_DATA_DIR) test/unit/run_unit_tests
