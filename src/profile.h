@@ -3,12 +3,17 @@
  * profile.h
  *	  The clm.profile type: one customer's mergeable history.
  *
- * A profile is a varlena with a fixed 72-byte header, a channel area and a
- * day array:
+ * A profile is a varlena with a fixed 72-byte header, a day array and a
+ * channel area at the very end:
  *
  *	 ClmProfile header	(72 bytes)
- *	 channel area		(chan_bytes; n_channels records sorted by name)
  *	 ClmDay[n_days]		(16 bytes each, sorted by day, distinct)
+ *	 [spare day slots]	(build states only)
+ *	 channel area		(chan_bytes; n_channels records sorted by name)
+ *
+ * Keeping the channel area last lets a build state grow its day array into
+ * spare slots without moving the channels, and change its channels (at most
+ * CLM_MAX_CHANNELS of them) without moving the days.
  *
  * Every calendar day with at least one event has one ClmDay.  A day is a
  * "purchase day" when orders > 0.  spend is the day's net amount (purchases
@@ -23,7 +28,8 @@
  *
  * Invariants of the canonical form (checked by clm_profile_validate):
  *	 - days strictly increasing, each a finite date;
- *	 - orders >= 0 per day; the sum of all spends fits in int64;
+ *	 - orders >= 0 per day; the sum of |spend| over all days fits in int64,
+ *	   so every partial sum of spends fits as well;
  *	 - n_events >= n_days and >= sum(orders) + n_refunds;
  *	 - first_event <= last_event, both finite;
  *	 - channels sorted by name (byte order), at most CLM_MAX_CHANNELS, names
@@ -76,8 +82,8 @@ typedef struct ClmChannel
 } ClmChannel;
 
 #define CLM_CHANNEL_FIXED		offsetof(ClmChannel, name)
-#define CLM_CHANNEL_SIZE(len)	MAXALIGN64(CLM_CHANNEL_FIXED + (len))
-#define MAXALIGN64(x)			TYPEALIGN(8, (x))
+#define CLM_CHANNEL_SIZE(len)	CLM_ALIGN8(CLM_CHANNEL_FIXED + (len))
+#define CLM_ALIGN8(x)			TYPEALIGN(8, (x))
 
 typedef struct ClmProfile
 {
@@ -102,17 +108,18 @@ typedef struct ClmProfile
 StaticAssertDecl(sizeof(ClmProfile) == 72, "ClmProfile header must be 72 bytes");
 StaticAssertDecl(sizeof(ClmDay) == 16, "ClmDay must be 16 bytes");
 
-/* accessors of the layout */
-static inline char *
-clm_profile_channels(const ClmProfile *p)
-{
-	return (char *) p + CLM_HEADER_SIZE;
-}
-
+/* the day array */
 static inline ClmDay *
 clm_profile_days(const ClmProfile *p)
 {
-	return (ClmDay *) ((char *) p + CLM_HEADER_SIZE + p->chan_bytes);
+	return (ClmDay *) ((char *) p + CLM_HEADER_SIZE);
+}
+
+/* the channel area: the last chan_bytes bytes of the varlena */
+static inline char *
+clm_profile_channels(const ClmProfile *p)
+{
+	return (char *) p + VARSIZE(p) - p->chan_bytes;
 }
 
 /* capacity of the day array given the varlena size */
@@ -153,14 +160,20 @@ extern ClmProfile *clm_profile_merge_into(ClmProfile *a, const ClmProfile *b, bo
 /* validation (profile_io.c): returns NULL if valid, else a static message */
 extern const char *clm_profile_check(const ClmProfile *p, Size size);
 
-/* date arithmetic helpers */
+/* sum of the spends of days[0 .. ndays-1] (cannot overflow: see invariants) */
 extern int64 clm_spend_total(const ClmProfile *p, int32 ndays);
 
 /* spend formatting: appends the decimal form of v/CLM_SPEND_SCALE */
 struct StringInfoData;
 extern void clm_append_spend(struct StringInfoData *buf, int64 v);
 
-/* a Numeric for v/CLM_SPEND_SCALE, with trailing zeros trimmed to 2 decimals */
+/* a numeric Datum for v/CLM_SPEND_SCALE, at least 2 decimals, exact */
 extern Datum clm_spend_numeric(int64 v);
+
+/* sorting and merging of a day array; returns the new length */
+extern int32 clm_days_sort_merge(ClmDay *days, int32 n);
+
+/* raise "corrupt clm.profile" (XX001) if p's structure is inconsistent */
+extern void clm_profile_check_structure(const ClmProfile *p);
 
 #endif							/* CLM_PROFILE_H */

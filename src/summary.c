@@ -1,0 +1,223 @@
+/*-------------------------------------------------------------------------
+ *
+ * summary.c
+ *	  Reading a profile as of a date: clm.summary and the accessors.
+ *
+ * Every reader takes an as-of date and looks only at the days on or before
+ * it (a binary search gives that prefix of the day array), so the same
+ * stored profile answers for any date without future leakage.
+ *
+ * Portions Copyright (c) 2026, clm developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/numeric.h"
+
+#include "profile.h"
+
+PG_FUNCTION_INFO_V1(clm_summary);
+PG_FUNCTION_INFO_V1(clm_profile_days_srf);
+PG_FUNCTION_INFO_V1(clm_profile_channels_srf);
+PG_FUNCTION_INFO_V1(clm_profile_first_event);
+PG_FUNCTION_INFO_V1(clm_profile_last_event);
+PG_FUNCTION_INFO_V1(clm_profile_event_count);
+
+#define SUMMARY_NATTS 16
+
+/* the as-of date argument: finite, or an error */
+static DateADT
+as_of_arg(FunctionCallInfo fcinfo, int n)
+{
+	DateADT		d = PG_GETARG_DATEADT(n);
+
+	if (DATE_IS_NOBEGIN(d))
+		return PG_INT32_MIN;	/* -infinity: nothing is on or before it */
+	if (DATE_IS_NOEND(d))
+		return PG_INT32_MAX;	/* infinity: everything is */
+	return d;
+}
+
+/*
+ * clm.summary(profile, as_of): the customer's history up to as_of.
+ *
+ * With purchase days d_1 < ... < d_k (k = orders) on or before as_of and
+ * s_i the net spend of day d_i:
+ *	 frequency = k - 1 (repeat purchase days), recency_days = d_k - d_1,
+ *	 tenure_days = as_of - d_1, days_since_last_purchase = as_of - d_k,
+ *	 monetary = (s_2 + ... + s_k) / (k - 1) (0 when k <= 1),
+ *	 mean_gap_days = recency_days / frequency (NULL when frequency = 0),
+ *	 total_spend = sum of the net spend of every day on or before as_of
+ *	 (refund-only days included).
+ */
+Datum
+clm_summary(PG_FUNCTION_ARGS)
+{
+	ClmProfile *p = PG_GETARG_CLM_PROFILE(0);
+	DateADT		as_of = as_of_arg(fcinfo, 1);
+	const ClmDay *days = clm_profile_days(p);
+	int32		n = clm_profile_prefix(p, as_of);
+	TupleDesc	tupdesc;
+	Datum		values[SUMMARY_NATTS];
+	bool		nulls[SUMMARY_NATTS];
+	int32		i,
+				orders = 0;
+	int32		first_p = 0,
+				last_p = 0;
+	int64		transactions = 0;
+	int64		repeat_spend = 0;
+	int64		total = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	if (tupdesc->natts != SUMMARY_NATTS)
+		elog(ERROR, "clm.profile_summary has %d attributes, expected %d",
+			 tupdesc->natts, SUMMARY_NATTS);
+
+	for (i = 0; i < n; i++)
+	{
+		total += days[i].spend;
+		if (days[i].orders > 0)
+		{
+			if (orders == 0)
+				first_p = days[i].day;
+			else
+				repeat_spend += days[i].spend;
+			last_p = days[i].day;
+			orders++;
+			transactions += days[i].orders;
+		}
+	}
+
+	memset(nulls, 0, sizeof(nulls));
+	/* 1 first_purchase, 2 last_purchase */
+	values[0] = DateADTGetDatum(first_p);
+	values[1] = DateADTGetDatum(last_p);
+	nulls[0] = nulls[1] = (orders == 0);
+	/* 3 orders, 4 frequency, 5 transactions */
+	values[2] = Int32GetDatum(orders);
+	values[3] = Int32GetDatum(orders > 0 ? orders - 1 : 0);
+	values[4] = Int64GetDatum(transactions);
+	/* 6 recency_days, 7 tenure_days, 8 days_since_last_purchase */
+	values[5] = Int32GetDatum(last_p - first_p);
+	values[6] = Int32GetDatum(orders > 0 ? (int32) ((int64) as_of - first_p) : 0);
+	values[7] = Int32GetDatum(orders > 0 ? (int32) ((int64) as_of - last_p) : 0);
+	nulls[5] = nulls[6] = nulls[7] = (orders == 0);
+	if (orders > 0 && (DATE_NOT_FINITE(PG_GETARG_DATEADT(1))))
+		nulls[6] = nulls[7] = true;
+	/* 9 monetary: mean net spend of the repeat purchase days */
+	if (orders > 1)
+		values[8] = DirectFunctionCall2(numeric_div,
+										clm_spend_numeric(repeat_spend),
+										NumericGetDatum(int64_to_numeric(orders - 1)));
+	else
+		values[8] = NumericGetDatum(int64_to_numeric(0));
+	/* 10 total_spend */
+	values[9] = clm_spend_numeric(total);
+	/* 11 first_seen, 12 last_seen, 13 active_days */
+	values[10] = DateADTGetDatum(n > 0 ? days[0].day : 0);
+	values[11] = DateADTGetDatum(n > 0 ? days[n - 1].day : 0);
+	nulls[10] = nulls[11] = (n == 0);
+	values[12] = Int32GetDatum(n);
+	/* 14 days_since_last_seen */
+	values[13] = Int32GetDatum(n > 0 ? (int32) ((int64) as_of - days[n - 1].day) : 0);
+	nulls[13] = (n == 0 || DATE_NOT_FINITE(PG_GETARG_DATEADT(1)));
+	/* 15 mean_gap_days */
+	values[14] = Float8GetDatum(orders > 1 ? (double) (last_p - first_p) / (orders - 1) : 0.0);
+	nulls[14] = (orders <= 1);
+	/* 16 as_of */
+	values[15] = PG_GETARG_DATUM(1);
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/* clm.profile_days(profile): one row per active day */
+Datum
+clm_profile_days_srf(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ClmProfile *p;
+	const ClmDay *days;
+	int32		i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	p = PG_GETARG_CLM_PROFILE(0);
+	days = clm_profile_days(p);
+	for (i = 0; i < p->n_days; i++)
+	{
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+
+		values[0] = DateADTGetDatum(days[i].day);
+		values[1] = Int32GetDatum(days[i].orders);
+		values[2] = clm_spend_numeric(days[i].spend);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* clm.profile_channels(profile): one row per kept channel, then "other" */
+Datum
+clm_profile_channels_srf(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ClmProfile *p;
+	const ClmChannel *c;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	p = PG_GETARG_CLM_PROFILE(0);
+	c = (const ClmChannel *) clm_profile_channels(p);
+	for (i = 0; i <= p->n_channels; i++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		if (i == p->n_channels)
+		{
+			if (p->other_events == 0)
+				break;
+			nulls[0] = true;
+			values[1] = Int64GetDatum(p->other_events);
+			values[2] = Int64GetDatum(p->other_purchases);
+			values[3] = DateADTGetDatum(p->other_last_day);
+		}
+		else
+		{
+			values[0] = PointerGetDatum(cstring_to_text_with_len(c->name, c->name_len));
+			values[1] = Int64GetDatum(c->events);
+			values[2] = Int64GetDatum(c->purchases);
+			values[3] = DateADTGetDatum(c->last_day);
+			c = clm_channel_next(c);
+		}
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* clm.first_event(profile) */
+Datum
+clm_profile_first_event(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TIMESTAMPTZ(PG_GETARG_CLM_PROFILE(0)->first_event);
+}
+
+/* clm.last_event(profile) */
+Datum
+clm_profile_last_event(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TIMESTAMPTZ(PG_GETARG_CLM_PROFILE(0)->last_event);
+}
+
+/* clm.event_count(profile) */
+Datum
+clm_profile_event_count(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(PG_GETARG_CLM_PROFILE(0)->n_events);
+}
