@@ -27,7 +27,7 @@ REGRESS     = $(ALL_TESTS)
 else
 REGRESS     = $(filter-out $(DATA_TESTS),$(ALL_TESTS))
 endif
-REGRESS_OPTS = --load-extension=clm --dbname=clm_regress
+REGRESS_OPTS = --load-extension=clm
 export CLM_DATA_DIR
 
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core

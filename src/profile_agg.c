@@ -456,7 +456,10 @@ clm_profile_trans(PG_FUNCTION_ARGS)
 	bool		refund = false;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "clm_profile_trans called in non-aggregate context");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("clm.profile_trans can only be called as part of an aggregate"),
+				 errhint("Use the clm.profile aggregate, or clm.profile_merge(a, b) to merge two profiles.")));
 	info = trans_info(fcinfo);
 
 	if (PG_ARGISNULL(1))
@@ -613,7 +616,10 @@ clm_profile_combine(PG_FUNCTION_ARGS)
 	bool		moved;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "clm_profile_combine called in non-aggregate context");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("clm.profile_combine can only be called as part of an aggregate"),
+				 errhint("Use the clm.profile aggregate, or clm.profile_merge(a, b) to merge two profiles.")));
 
 	/* the function is strict: both inputs are non-NULL here */
 	a = state_writable(PG_GETARG_DATUM(0));

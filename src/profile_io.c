@@ -498,7 +498,8 @@ syntax_error(Cursor *cur, const char *what)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 			 errmsg("invalid input syntax for type clm.profile"),
-			 errdetail("%s at character %d.", what, (int) (cur->s - cur->start) + 1)));
+			 errdetail("%c%s at character %d.", toupper((unsigned char) what[0]), what + 1,
+					   (int) (cur->s - cur->start) + 1)));
 }
 
 /* skip JSON whitespace */
@@ -959,7 +960,7 @@ binary_error(const char *what)
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 			 errmsg("invalid binary representation of clm.profile"),
-			 errdetail("%s.", what)));
+			 errdetail("%c%s.", toupper((unsigned char) what[0]), what + 1)));
 }
 
 /* ensure n more bytes are in the message */
