@@ -39,6 +39,9 @@ PG_CONFIG  ?= pg_config
 PGXS       := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# every object depends on the headers (PGXS does not track them)
+$(OBJS): $(wildcard src/*.h src/core/*.h)
+
 $(DATA_built): $(SQL_PARTS) clm.control
 	cat $(SQL_PARTS) > $@
 

@@ -8,6 +8,8 @@
 --
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
+CREATE SCHEMA test_data_cdnow;
+SET search_path = test_data_cdnow, public;
 \getenv clm_data CLM_DATA_DIR
 \set sample_file :clm_data '/CDNOW_sample.txt'
 \set summary_file :clm_data '/cdnow_customers_summary_with_transactions.csv'

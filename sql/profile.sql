@@ -4,6 +4,8 @@
 --
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
+CREATE SCHEMA test_profile;
+SET search_path = test_profile, public;
 SET extra_float_digits = 0;
 
 CREATE TABLE orders (customer text, occurred_at timestamptz, amount numeric, channel text);

@@ -3,6 +3,8 @@
 --
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
+CREATE SCHEMA test_profile_errors;
+SET search_path = test_profile_errors, public;
 \set VERBOSITY sqlstate
 
 -- infinite instants and dates: 22008

@@ -4,6 +4,8 @@
 --
 SET TimeZone = 'Europe/Berlin';
 SET DateStyle = 'ISO, YMD';
+CREATE SCHEMA test_profile_parallel;
+SET search_path = test_profile_parallel, public;
 
 -- 200,000 events of 2,000 customers over 2024 (deterministic hashes):
 -- a third are activity events, one in 17 a refund, purchases 0.00 to 10.23,

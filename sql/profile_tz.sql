@@ -3,6 +3,8 @@
 -- aggregation time.
 --
 SET DateStyle = 'ISO, YMD';
+CREATE SCHEMA test_profile_tz;
+SET search_path = test_profile_tz, public;
 
 CREATE TABLE ev (occurred_at timestamptz, amount numeric);
 INSERT INTO ev VALUES ('2025-03-01 23:30+00', 10), ('2025-03-02 01:30+00', 20);

@@ -87,6 +87,7 @@ typedef struct ClmChannel
 
 typedef struct ClmProfile
 {
+	/* fields every input row touches come first (one cache line) */
 	int32		vl_len_;		/* varlena header (do not touch directly) */
 	uint8		version;		/* CLM_PROFILE_VERSION */
 	uint8		flags;			/* CLM_PF_* */
@@ -94,13 +95,14 @@ typedef struct ClmProfile
 	uint32		chan_bytes;		/* size of the channel area, multiple of 8 */
 	int32		n_days;			/* day entries in use */
 	int64		n_events;		/* rows aggregated */
+	TimestampTz first_event;	/* earliest occurred_at */
+	TimestampTz last_event;		/* latest occurred_at */
 	int64		n_refunds;		/* rows with a negative amount */
+	/* channels past the cap */
 	int64		other_events;	/* rows of channels beyond the cap */
 	int64		other_purchases;	/* purchase rows of those channels */
 	int32		other_last_day; /* last day of those rows (0 if none) */
 	int32		reserved;		/* zero */
-	TimestampTz first_event;	/* earliest occurred_at */
-	TimestampTz last_event;		/* latest occurred_at */
 } ClmProfile;
 
 #define CLM_HEADER_SIZE			((Size) sizeof(ClmProfile))

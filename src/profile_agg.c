@@ -407,9 +407,14 @@ state_writable(Datum d)
 	struct varlena *v = (struct varlena *) DatumGetPointer(d);
 	ClmProfile *p;
 
-	if (VARATT_IS_EXTENDED(v))
-		v = (struct varlena *) PG_DETOAST_DATUM_COPY(d);
-	p = (ClmProfile *) v;
+	/*
+	 * A state this module built is a plain 4-byte-header varlena; anything
+	 * else (a stored profile that became the first state of profile_merge,
+	 * or a partial state that arrived in a tuple) is copied and checked.
+	 */
+	if (likely(!VARATT_IS_EXTENDED(v)))
+		return (ClmProfile *) v;
+	p = (ClmProfile *) PG_DETOAST_DATUM_COPY(d);
 	clm_profile_check_structure(p);
 	return p;
 }
