@@ -98,11 +98,11 @@ typedef struct ClmProfile
 	TimestampTz first_event;	/* earliest occurred_at */
 	TimestampTz last_event;		/* latest occurred_at */
 	int64		n_refunds;		/* rows with a negative amount */
+	int32		tail_day;		/* build states: days[n_days - 1].day; else 0 */
 	/* channels past the cap */
+	int32		other_last_day; /* last day of those rows (0 if none) */
 	int64		other_events;	/* rows of channels beyond the cap */
 	int64		other_purchases;	/* purchase rows of those channels */
-	int32		other_last_day; /* last day of those rows (0 if none) */
-	int32		reserved;		/* zero */
 } ClmProfile;
 
 #define CLM_HEADER_SIZE			((Size) sizeof(ClmProfile))

@@ -161,6 +161,8 @@ clm_profile_tidy(ClmProfile *p)
 	{
 		p->n_days = clm_days_sort_merge(clm_profile_days(p), p->n_days);
 		p->flags &= ~CLM_PF_UNSORTED;
+		if (p->n_days > 0)
+			p->tail_day = clm_profile_days(p)[p->n_days - 1].day;
 	}
 }
 
@@ -177,6 +179,7 @@ copy_header(ClmProfile *dst, const ClmProfile *src)
 	dst->other_events = src->other_events;
 	dst->other_purchases = src->other_purchases;
 	dst->other_last_day = src->other_last_day;
+	dst->tail_day = src->tail_day;
 	dst->first_event = src->first_event;
 	dst->last_event = src->last_event;
 }
@@ -202,6 +205,7 @@ clm_profile_canonical_copy(const ClmProfile *p, MemoryContext cxt)
 	r = clm_profile_alloc(cxt, p->chan_bytes, n);
 	copy_header(r, p);
 	r->flags = 0;
+	r->tail_day = 0;
 	r->n_days = n;
 	memcpy(clm_profile_days(r), src, sizeof(ClmDay) * n);
 	memcpy(clm_profile_channels(r), clm_profile_channels(p), p->chan_bytes);
@@ -262,7 +266,11 @@ state_add_day(ClmProfile *st, int32 day, int32 orders, int64 spend)
 	ClmDay	   *days = clm_profile_days(st);
 	int32		n = st->n_days;
 
-	if (n > 0 && days[n - 1].day == day)
+	/*
+	 * tail_day mirrors days[n - 1].day in the header, so that an append (the
+	 * common case) reads only the header's cache line and stores the entry.
+	 */
+	if (n > 0 && st->tail_day == day)
 	{
 		int32		o;
 
@@ -278,12 +286,13 @@ state_add_day(ClmProfile *st, int32 day, int32 orders, int64 spend)
 		days = clm_profile_days(st);
 		n = st->n_days;
 	}
-	if (n > 0 && day < days[n - 1].day)
+	if (n > 0 && day < st->tail_day)
 		st->flags |= CLM_PF_UNSORTED;
 	days[n].day = day;
 	days[n].orders = orders;
 	days[n].spend = spend;
 	st->n_days = n + 1;
+	st->tail_day = day;
 	return st;
 }
 
@@ -330,11 +339,10 @@ state_add_channel(ClmProfile *st, const char *name, int len,
 	int			new_n;
 	bool		evict;
 
+	/* the common case: a channel already kept (equal lengths, then bytes) */
 	for (i = 0; i < st->n_channels; i++, c = clm_channel_next(c))
 	{
-		int			cmp = name_cmp(c->name, c->name_len, name, len);
-
-		if (cmp == 0)
+		if (c->name_len == len && memcmp(c->name, name, len) == 0)
 		{
 			c->events = add64(c->events, events, "channel event count");
 			c->purchases = add64(c->purchases, purchases, "channel purchase count");
@@ -342,7 +350,13 @@ state_add_channel(ClmProfile *st, const char *name, int len,
 				c->last_day = last_day;
 			return st;
 		}
-		if (cmp > 0)
+	}
+
+	/* a new channel: its position in name order */
+	c = (ClmChannel *) area;
+	for (i = 0; i < st->n_channels; i++, c = clm_channel_next(c))
+	{
+		if (name_cmp(c->name, c->name_len, name, len) > 0)
 			break;
 	}
 	pos = i;
@@ -547,8 +561,12 @@ clm_profile_trans(PG_FUNCTION_ARGS)
 
 	if (info->has_channel && !PG_ARGISNULL(3))
 	{
-		text	   *ch = PG_GETARG_TEXT_PP(3);
-		int			len = VARSIZE_ANY_EXHDR(ch);
+		struct varlena *ch = (struct varlena *) PG_GETARG_POINTER(3);
+		int			len;
+
+		if (unlikely(VARATT_IS_COMPRESSED(ch) || VARATT_IS_EXTERNAL(ch)))
+			ch = pg_detoast_datum_packed(ch);
+		len = VARSIZE_ANY_EXHDR(ch);
 
 		if (len > CLM_MAX_CHANNEL_NAME)
 			ereport(ERROR,
@@ -588,6 +606,7 @@ clm_profile_merge_into(ClmProfile *a, const ClmProfile *b, bool *moved)
 			st->flags |= CLM_PF_UNSORTED;
 		memcpy(days + st->n_days, bd, sizeof(ClmDay) * b->n_days);
 		st->n_days += b->n_days;
+		st->tail_day = days[st->n_days - 1].day;
 	}
 
 	st->n_events = add64(st->n_events, b->n_events, "event count");

@@ -297,7 +297,7 @@ clm_profile_check(const ClmProfile *p, Size size)
 		return "size does not match";
 	if (p->version != CLM_PROFILE_VERSION)
 		return "unknown version";
-	if (p->flags != 0 || p->reserved != 0)
+	if (p->flags != 0 || p->tail_day != 0)
 		return "unknown flags";
 	if (p->chan_bytes % 8 != 0 || p->chan_bytes > size - CLM_HEADER_SIZE)
 		return "channel area size is invalid";

@@ -160,14 +160,51 @@ floor_div(int64 a, int64 b)
 	return q;
 }
 
+/*
+ * The last local day computed, as the half-open range of instants that fall
+ * on it: rows of a table in time order mostly hit it, which saves the
+ * divisions and the offset lookup.  The range is cut at the offset piece's
+ * bounds so that a DST change within the day is honoured.
+ */
+static const pg_tz *day_tz = NULL;
+static TimestampTz day_lo = 1;
+static TimestampTz day_hi = 0;
+static int32 day_val = 0;
+
 /* the local calendar day (DateADT) of a finite timestamptz in the session zone */
 int32
 clm_local_day(TimestampTz ts)
 {
-	pg_time_t	t = (pg_time_t) floor_div(ts, USECS_PER_SEC) + UNIX_TO_PG_SECS;
-	long		off = tz_offset(t);
+	pg_time_t	t;
+	long		off;
+	int32		day;
+	TimestampTz lo,
+				hi;
 
-	return (int32) floor_div(ts + (int64) off * USECS_PER_SEC, USECS_PER_DAY);
+	if (likely(ts >= day_lo && ts < day_hi && day_tz == session_timezone))
+		return day_val;
+
+	t = (pg_time_t) floor_div(ts, USECS_PER_SEC) + UNIX_TO_PG_SECS;
+	off = tz_offset(t);
+	day = (int32) floor_div(ts + (int64) off * USECS_PER_SEC, USECS_PER_DAY);
+
+	/* instants of this local day under this offset ... */
+	lo = (TimestampTz) day * USECS_PER_DAY - (int64) off * USECS_PER_SEC;
+	hi = lo + USECS_PER_DAY;
+	/* ... within the offset piece that t lies in (cached only there) */
+	if (nsegs > 0 && t >= TZSEG_LO && t < seg_hi && seg_tz == session_timezone)
+	{
+		TimestampTz seg_lo_ts = (segs[seg_last].start - UNIX_TO_PG_SECS) * USECS_PER_SEC;
+		TimestampTz seg_hi_ts = (seg_last + 1 < nsegs) ?
+			(segs[seg_last + 1].start - UNIX_TO_PG_SECS) * USECS_PER_SEC :
+			(seg_hi == PG_INT64_MAX ? PG_INT64_MAX : (seg_hi - UNIX_TO_PG_SECS) * USECS_PER_SEC);
+
+		day_lo = Max(lo, seg_lo_ts);
+		day_hi = Min(hi, seg_hi_ts);
+		day_val = day;
+		day_tz = session_timezone;
+	}
+	return day;
 }
 
 /* the calendar day (DateADT) of a finite timestamp without time zone */
