@@ -63,3 +63,17 @@ SELECT id, frequency, t_x_weeks, t_weeks, zbar_ours FROM cmp WHERE id = 1516;
 -- 1997-09-30: x = 2, t_x = 213/7 = 30.43, T = 272/7 = 38.86,
 -- zbar = (29.73 + 14.96) / 2 = 22.345 -> 22.35
 SELECT (clm.summary(p, '1997-09-30')).* FROM cdnow WHERE id = 1;
+
+-- the same inputs through clm.btyd_inputs (weeks): every customer agrees
+SELECT count(*) AS customers,
+       count(*) FILTER (WHERE b.x = pub.x AND round(b.t_x::numeric, 2) = pub.t_x
+                          AND round(b.t::numeric, 2) = pub.big_t AND round(b.mean_spend, 2) = pub.zbar) AS equal
+FROM published pub JOIN cdnow c USING (id), clm.btyd_inputs(c.p, '1997-09-30', 'week') b;
+-- customer 1 in days and months: t_x = 213 days = 213 / 30.4375 = 6.998 months
+SELECT * FROM clm.btyd_inputs((SELECT p FROM cdnow WHERE id = 1), '1997-09-30', 'day');
+SELECT round(t_x::numeric, 3) AS t_x_months, round(t::numeric, 3) AS t_months
+FROM clm.btyd_inputs((SELECT p FROM cdnow WHERE id = 1), '1997-09-30', 'month');
+-- before the first purchase: NULL; a bad unit: 22023
+SELECT clm.btyd_inputs(p, '1996-12-31') IS NULL AS not_yet_acquired FROM cdnow WHERE id = 1;
+\set VERBOSITY sqlstate
+SELECT clm.btyd_inputs(p, '1997-09-30', 'fortnight') FROM cdnow WHERE id = 1;

@@ -221,3 +221,80 @@ clm_profile_event_count(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_INT64(PG_GETARG_CLM_PROFILE(0)->n_events);
 }
+
+PG_FUNCTION_INFO_V1(clm_btyd_inputs);
+
+/*
+ * clm.btyd_inputs(profile, calibration_end, unit): the inputs of the
+ * buy-till-you-die models, as the literature defines them, from the purchase
+ * days d_1 < ... < d_k on or before calibration_end:
+ *	 x = k - 1 (same-day orders merged, first purchase not counted),
+ *	 t_x = (d_k - d_1) / u, T = (calibration_end - d_1) / u,
+ *	 mean_spend = mean net spend of the repeat purchase days (0 if x = 0),
+ * with u = 1 (day), 7 (week) or 365.25 / 12 (month) days.  NULL when the
+ * customer has no purchase on or before calibration_end (not yet acquired).
+ */
+Datum
+clm_btyd_inputs(PG_FUNCTION_ARGS)
+{
+	ClmProfile *p = PG_GETARG_CLM_PROFILE(0);
+	DateADT		cal_end = PG_GETARG_DATEADT(1);
+	text	   *unit_txt = PG_GETARG_TEXT_PP(2);
+	char	   *unit = text_to_cstring(unit_txt);
+	const ClmDay *days = clm_profile_days(p);
+	double		u;
+	int32		n,
+				i,
+				k = 0,
+				first_p = 0,
+				last_p = 0;
+	int64		repeat_spend = 0;
+	TupleDesc	tupdesc;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+
+	if (strcmp(unit, "day") == 0)
+		u = 1.0;
+	else if (strcmp(unit, "week") == 0)
+		u = 7.0;
+	else if (strcmp(unit, "month") == 0)
+		u = 365.25 / 12.0;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown time unit \"%s\"", unit),
+				 errhint("Use 'day', 'week' or 'month'.")));
+	if (DATE_NOT_FINITE(cal_end))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("calibration_end must be a finite date")));
+
+	n = clm_profile_prefix(p, cal_end);
+	for (i = 0; i < n; i++)
+	{
+		if (days[i].orders <= 0)
+			continue;
+		if (k == 0)
+			first_p = days[i].day;
+		else
+			repeat_spend += days[i].spend;
+		last_p = days[i].day;
+		k++;
+	}
+	if (k == 0)
+		PG_RETURN_NULL();
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	values[0] = Int32GetDatum(k - 1);
+	values[1] = Float8GetDatum((double) (last_p - first_p) / u);
+	values[2] = Float8GetDatum((double) ((int64) cal_end - first_p) / u);
+	if (k > 1)
+		values[3] = DirectFunctionCall2(numeric_div,
+										clm_spend_numeric(repeat_spend),
+										NumericGetDatum(int64_to_numeric(k - 1)));
+	else
+		values[3] = NumericGetDatum(int64_to_numeric(0));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}

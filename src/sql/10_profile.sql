@@ -264,3 +264,21 @@ CREATE OPERATOR @extschema@.<> (
     NEGATOR = OPERATOR(@extschema@.=), RESTRICT = neqsel, JOIN = neqjoinsel
 );
 COMMENT ON OPERATOR @extschema@.<> (@extschema@.profile, @extschema@.profile) IS 'profiles hold different histories';
+
+-- The inputs of the buy-till-you-die models (BG/NBD, Pareto/NBD, Gamma-Gamma ...).
+CREATE TYPE @extschema@.btyd_inputs AS (
+    x integer,
+    t_x double precision,
+    t double precision,
+    mean_spend numeric
+);
+COMMENT ON TYPE @extschema@.btyd_inputs IS 'buy-till-you-die model inputs of one customer at a calibration end (result of clm.btyd_inputs)';
+COMMENT ON COLUMN @extschema@.btyd_inputs.x IS 'repeat purchase days: purchase days minus 1 (same-day orders merged, the first purchase not counted)';
+COMMENT ON COLUMN @extschema@.btyd_inputs.t_x IS 'recency: time from the first to the last purchase day, in the chosen unit (0 if x = 0)';
+COMMENT ON COLUMN @extschema@.btyd_inputs.t IS 'age T: time from the first purchase day to the calibration end, in the chosen unit';
+COMMENT ON COLUMN @extschema@.btyd_inputs.mean_spend IS 'mean net spend of the repeat purchase days, first purchase excluded (currency units; 0 if x = 0)';
+
+CREATE FUNCTION @extschema@.btyd_inputs(p @extschema@.profile, calibration_end date, unit text DEFAULT 'week')
+    RETURNS @extschema@.btyd_inputs
+    AS 'MODULE_PATHNAME', 'clm_btyd_inputs' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.btyd_inputs(@extschema@.profile, date, text) IS 'x, t_x, T (unit day, week or month = 365.25/12 days) and mean repeat spend at calibration_end; NULL if no purchase by then';
