@@ -37,6 +37,16 @@ SELECT (SELECT md5(string_agg(g::text, '|' ORDER BY n))
 		FROM clm.generate_events(2000) WITH ORDINALITY AS g(c, t, e, a, ch, n)
 		WHERE c <= 1000) AS prefix_stable;
 
+-- ranges: customers 501..1500 generated on their own are the same rows
+-- (the ordinality column is left out: it restarts at 1 in each call)
+SELECT (SELECT md5(string_agg((c, t, e, a, ch)::text, '|' ORDER BY n))
+		FROM clm.generate_events(1000, first_customer => 501) WITH ORDINALITY AS g(c, t, e, a, ch, n)) =
+	   (SELECT md5(string_agg((c, t, e, a, ch)::text, '|' ORDER BY n))
+		FROM clm.generate_events(1500) WITH ORDINALITY AS g(c, t, e, a, ch, n)
+		WHERE c > 500) AS range_stable;
+SELECT min(customer_id), max(customer_id)
+FROM clm.generate_events(10, first_customer => 9223372036854775798);
+
 -- the rows do not depend on the session time zone
 SET TimeZone = 'America/New_York';
 CREATE TEMP TABLE ny AS SELECT * FROM clm.generate_events(500);
@@ -208,6 +218,8 @@ SELECT * FROM clm.generate_events(1, channels => NULL);
 SELECT * FROM clm.generate_events(1, channels => '{web,NULL}');
 SELECT * FROM clm.generate_events(1, channels => '{web,""}');
 SELECT * FROM clm.generate_events(1000000, alpha => 0.0001);
+SELECT * FROM clm.generate_events(1, first_customer => 0);
+SELECT * FROM clm.generate_events(11, first_customer => 9223372036854775798);
 \set VERBOSITY default
 -- the wording of the errors users meet most
 SELECT * FROM clm.generate_events(1, acquisition_days => 800);

@@ -36,6 +36,7 @@
  * the rows do not depend on the TimeZone setting and the function can be
  * IMMUTABLE.  Customer i's events depend only on (seed, i): each customer has
  * its own PRNG stream, so a run with more customers extends a smaller one,
+ * and ranges of customers (first_customer) can be generated separately,
  * and its draws are made in a fixed order (every per-customer variable is
  * drawn whatever the dropout model, refund draws are made whatever
  * refund_share) so that changing one knob changes as little as possible.
@@ -107,6 +108,7 @@ typedef enum GenDropout
 typedef struct GenParams
 {
 	int64		customers;
+	int64		first_customer; /* id of the first customer generated */
 	uint64		seed;
 	TimestampTz start_ts;		/* start_date 00:00 UTC */
 	TimestampTz end_ts;			/* end_date 00:00 UTC, exclusive */
@@ -407,10 +409,10 @@ gen_read_params(FunctionCallInfo fcinfo, GenParams *par)
 		"customers", "seed", "start_date", "end_date", "acquisition_days",
 		"r", "alpha", "a", "b", "s", "beta", "dropout",
 		"spend_p", "spend_q", "spend_gamma", "visit_ratio",
-		"prospect_share", "refund_share", "channels"
+		"prospect_share", "refund_share", "channels", "first_customer"
 	};
 
-	StaticAssertStmt(lengthof(arg_names) == 19, "argument list out of sync");
+	StaticAssertStmt(lengthof(arg_names) == 20, "argument list out of sync");
 	if (PG_NARGS() != lengthof(arg_names))
 		elog(ERROR, "clm_generate_events called with %d arguments", PG_NARGS());
 	for (i = 0; i < lengthof(arg_names); i++)
@@ -428,7 +430,14 @@ gen_read_params(FunctionCallInfo fcinfo, GenParams *par)
 				 errmsg("too many customers: " INT64_FORMAT, par->customers),
 				 errdetail("At most " INT64_FORMAT " customers can be generated in one call.",
 						   GEN_MAX_CUSTOMERS),
-				 errhint("Generate ranges of customers in several calls with the same seed.")));
+				 errhint("Generate ranges of customers in several calls with the same seed and first_customer.")));
+	par->first_customer = PG_GETARG_INT64(19);
+	if (par->first_customer < 1)
+		bad_param("first_customer", "1 or more");
+	if (par->first_customer - 1 > PG_INT64_MAX - par->customers)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("customer ids out of range for bigint")));
 	par->seed = (uint64) PG_GETARG_INT64(1);
 
 	start_date = PG_GETARG_DATEADT(2);
@@ -571,7 +580,8 @@ clm_generate_events(PG_FUNCTION_ARGS)
 				old_cxt;
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
-	int64		i;
+	int64		n,
+				i;
 	int			k;
 
 	gen_read_params(fcinfo, &par);
@@ -592,10 +602,11 @@ clm_generate_events(PG_FUNCTION_ARGS)
 									"clm generate_events rows",
 									ALLOCSET_DEFAULT_SIZES);
 
-	for (i = 1; i <= par.customers; i++)
+	for (n = 0; n < par.customers; n++)
 	{
 		int			j;
 
+		i = par.first_customer + n;
 		CHECK_FOR_INTERRUPTS();
 		gen_customer(&buf, &par, i);
 

@@ -26,7 +26,8 @@ CREATE FUNCTION @extschema@.generate_events(
 	visit_ratio      pg_catalog.float8  DEFAULT 1.2,
 	prospect_share   pg_catalog.float8  DEFAULT 0.1,
 	refund_share     pg_catalog.float8  DEFAULT 0,
-	channels         pg_catalog.text[]  DEFAULT '{web,app,store,email}')
+	channels         pg_catalog.text[]  DEFAULT '{web,app,store,email}',
+	first_customer   pg_catalog.int8    DEFAULT 1)
 RETURNS TABLE (
 	customer_id      pg_catalog.int8,
 	occurred_at      pg_catalog.timestamptz,
@@ -37,5 +38,5 @@ AS 'MODULE_PATHNAME', 'clm_generate_events'
 LANGUAGE C IMMUTABLE PARALLEL SAFE
 COST 1000 ROWS 15000;
 
-COMMENT ON FUNCTION @extschema@.generate_events(pg_catalog.int8, pg_catalog.int8, pg_catalog.date, pg_catalog.date, pg_catalog.int4, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.text, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.text[]) IS
-'deterministic sample events (customer_id, occurred_at, event_type, amount, channel) from a buy-till-you-die simulation: BG/NBD, MBG/NBD or Pareto/NBD purchases (rates per week), Gamma-Gamma spend, visits, prospects, refunds; instants in UTC; see docs/generate.md';
+COMMENT ON FUNCTION @extschema@.generate_events(pg_catalog.int8, pg_catalog.int8, pg_catalog.date, pg_catalog.date, pg_catalog.int4, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.text, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.float8, pg_catalog.text[], pg_catalog.int8) IS
+'deterministic sample events (customer_id, occurred_at, event_type, amount, channel) from a buy-till-you-die simulation: BG/NBD, MBG/NBD or Pareto/NBD purchases (rates per week), Gamma-Gamma spend, visits, prospects, refunds; customers first_customer .. first_customer + customers - 1; instants in UTC; see docs/generate.md';
