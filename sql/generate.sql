@@ -13,6 +13,19 @@ SELECT provolatile, proparallel, proisstrict, proretset
 FROM pg_catalog.pg_proc WHERE oid = 'clm.generate_events'::regproc;
 SELECT pg_catalog.obj_description('clm.generate_events'::regproc, 'pg_proc') IS NOT NULL AS has_comment;
 
+-- the planner estimates customers * 15 rows (support function) when the
+-- count is known at plan time, else the declared ROWS 15000
+CREATE FUNCTION pg_temp.plan_rows(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE j json;
+BEGIN
+	EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
+	RETURN (j->0->'Plan'->>'Plan Rows')::float8;
+END $$;
+SELECT pg_temp.plan_rows('SELECT * FROM clm.generate_events(1000)') AS rows_1000,
+	   pg_temp.plan_rows('SELECT * FROM clm.generate_events(1000 * 1000, dropout => ''mbgnbd'')') AS rows_1m,
+	   pg_temp.plan_rows('SELECT * FROM clm.generate_events(0)') AS rows_0,
+	   pg_temp.plan_rows('SELECT * FROM generate_series(1, 3) n, clm.generate_events(n)') / 3 AS rows_unknown;
+
 -- the first customers of the default stream, pinned (seed 42)
 SELECT * FROM clm.generate_events(3);
 
