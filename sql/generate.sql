@@ -67,6 +67,22 @@ SET TimeZone = 'UTC';
 SELECT count(*) AS rows_differing
 FROM (SELECT * FROM ny EXCEPT ALL SELECT * FROM clm.generate_events(500)) d;
 
+-- PARALLEL SAFE: the same rows when run inside a parallel worker
+SELECT md5(string_agg(g::text, '|')) AS h500 FROM clm.generate_events(500) g \gset
+SET force_parallel_mode = on;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+EXPLAIN (COSTS OFF)
+SELECT md5(string_agg(g::text, '|')) FROM clm.generate_events(500) g;
+SELECT md5(string_agg(g::text, '|')) = :'h500' AS same_in_worker
+FROM clm.generate_events(500) g;
+RESET force_parallel_mode;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+
+-- also callable in the select list
+SELECT clm.generate_events(1, visit_ratio => 0);
+
 -- one sample of 20,000 customers with the defaults, in emission order
 CREATE TEMP TABLE ev AS
 SELECT g.* FROM clm.generate_events(20000) WITH ORDINALITY AS g(customer_id, occurred_at, event_type, amount, channel, n);
