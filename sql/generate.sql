@@ -13,6 +13,19 @@ SELECT provolatile, proparallel, proisstrict, proretset
 FROM pg_catalog.pg_proc WHERE oid = 'clm.generate_events'::regproc;
 SELECT pg_catalog.obj_description('clm.generate_events'::regproc, 'pg_proc') IS NOT NULL AS has_comment;
 
+-- the planner estimates customers * 15 rows (support function) when the
+-- count is known at plan time, else the declared ROWS 15000
+CREATE FUNCTION pg_temp.plan_rows(q text) RETURNS float8 LANGUAGE plpgsql AS $$
+DECLARE j json;
+BEGIN
+	EXECUTE 'EXPLAIN (FORMAT JSON) ' || q INTO j;
+	RETURN (j->0->'Plan'->>'Plan Rows')::float8;
+END $$;
+SELECT pg_temp.plan_rows('SELECT * FROM clm.generate_events(1000)') AS rows_1000,
+	   pg_temp.plan_rows('SELECT * FROM clm.generate_events(1000 * 1000, dropout => ''mbgnbd'')') AS rows_1m,
+	   pg_temp.plan_rows('SELECT * FROM clm.generate_events(0)') AS rows_0,
+	   pg_temp.plan_rows('SELECT * FROM generate_series(1, 3) n, clm.generate_events(n)') / 3 AS rows_unknown;
+
 -- the first customers of the default stream, pinned (seed 42)
 SELECT * FROM clm.generate_events(3);
 
@@ -37,12 +50,38 @@ SELECT (SELECT md5(string_agg(g::text, '|' ORDER BY n))
 		FROM clm.generate_events(2000) WITH ORDINALITY AS g(c, t, e, a, ch, n)
 		WHERE c <= 1000) AS prefix_stable;
 
+-- ranges: customers 501..1500 generated on their own are the same rows
+-- (the ordinality column is left out: it restarts at 1 in each call)
+SELECT (SELECT md5(string_agg((c, t, e, a, ch)::text, '|' ORDER BY n))
+		FROM clm.generate_events(1000, first_customer => 501) WITH ORDINALITY AS g(c, t, e, a, ch, n)) =
+	   (SELECT md5(string_agg((c, t, e, a, ch)::text, '|' ORDER BY n))
+		FROM clm.generate_events(1500) WITH ORDINALITY AS g(c, t, e, a, ch, n)
+		WHERE c > 500) AS range_stable;
+SELECT min(customer_id), max(customer_id)
+FROM clm.generate_events(10, first_customer => 9223372036854775798);
+
 -- the rows do not depend on the session time zone
 SET TimeZone = 'America/New_York';
 CREATE TEMP TABLE ny AS SELECT * FROM clm.generate_events(500);
 SET TimeZone = 'UTC';
 SELECT count(*) AS rows_differing
 FROM (SELECT * FROM ny EXCEPT ALL SELECT * FROM clm.generate_events(500)) d;
+
+-- PARALLEL SAFE: the same rows when run inside a parallel worker
+SELECT md5(string_agg(g::text, '|')) AS h500 FROM clm.generate_events(500) g \gset
+SET force_parallel_mode = on;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+EXPLAIN (COSTS OFF)
+SELECT md5(string_agg(g::text, '|')) FROM clm.generate_events(500) g;
+SELECT md5(string_agg(g::text, '|')) = :'h500' AS same_in_worker
+FROM clm.generate_events(500) g;
+RESET force_parallel_mode;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+
+-- also callable in the select list
+SELECT clm.generate_events(1, visit_ratio => 0);
 
 -- one sample of 20,000 customers with the defaults, in emission order
 CREATE TEMP TABLE ev AS
@@ -208,6 +247,8 @@ SELECT * FROM clm.generate_events(1, channels => NULL);
 SELECT * FROM clm.generate_events(1, channels => '{web,NULL}');
 SELECT * FROM clm.generate_events(1, channels => '{web,""}');
 SELECT * FROM clm.generate_events(1000000, alpha => 0.0001);
+SELECT * FROM clm.generate_events(1, first_customer => 0);
+SELECT * FROM clm.generate_events(11, first_customer => 9223372036854775798);
 \set VERBOSITY default
 -- the wording of the errors users meet most
 SELECT * FROM clm.generate_events(1, acquisition_days => 800);

@@ -36,6 +36,7 @@
  * the rows do not depend on the TimeZone setting and the function can be
  * IMMUTABLE.  Customer i's events depend only on (seed, i): each customer has
  * its own PRNG stream, so a run with more customers extends a smaller one,
+ * and ranges of customers (first_customer) can be generated separately,
  * and its draws are made in a fixed order (every per-customer variable is
  * drawn whatever the dropout model, refund draws are made whatever
  * refund_share) so that changing one knob changes as little as possible.
@@ -53,6 +54,9 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/supportnodes.h"
+#include "optimizer/optimizer.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -64,12 +68,14 @@
 #include "rng.h"
 
 PG_FUNCTION_INFO_V1(clm_generate_events);
+PG_FUNCTION_INFO_V1(clm_generate_events_support);
 
 /* limits that keep a call from filling the disk by mistake */
 #define GEN_MAX_CUSTOMERS		INT64CONST(1000000000)
 #define GEN_MAX_EXPECTED_ROWS	1e11	/* upper bound of the expected rows */
 #define GEN_MAX_CUSTOMER_EVENTS 10000000	/* per customer */
 #define GEN_MAX_CENTS			1e15	/* 10^13 currency units per purchase */
+#define GEN_ROWS_PER_CUSTOMER	15.0	/* planner estimate (defaults: 15.3) */
 
 #define USECS_PER_WEEK_F		(7.0 * 86400.0 * 1000000.0)
 #define DAYS_PER_WEEK_F			7.0
@@ -107,6 +113,7 @@ typedef enum GenDropout
 typedef struct GenParams
 {
 	int64		customers;
+	int64		first_customer; /* id of the first customer generated */
 	uint64		seed;
 	TimestampTz start_ts;		/* start_date 00:00 UTC */
 	TimestampTz end_ts;			/* end_date 00:00 UTC, exclusive */
@@ -298,6 +305,38 @@ gen_event_cmp(const void *a, const void *b)
 }
 
 /*
+ * Put the customer's events in time order.
+ *
+ * The buffer holds two sorted runs (purchases, then other events) plus
+ * refunds slightly out of place, and usually about 15 events: insertion
+ * sort is fastest there.  Long histories go to qsort.
+ */
+static void
+gen_sort(GenBuffer *buf)
+{
+	GenEvent   *ev = buf->ev;
+	int			i,
+				j;
+
+	if (buf->n > 64)
+	{
+		qsort(ev, buf->n, sizeof(GenEvent), gen_event_cmp);
+		return;
+	}
+	for (i = 1; i < buf->n; i++)
+	{
+		GenEvent	tmp;
+
+		if (gen_event_cmp(&ev[i - 1], &ev[i]) <= 0)
+			continue;
+		tmp = ev[i];
+		for (j = i; j > 0 && gen_event_cmp(&ev[j - 1], &tmp) > 0; j--)
+			ev[j] = ev[j - 1];
+		ev[j] = tmp;
+	}
+}
+
+/*
  * Simulate customer i into buf, in time order.
  *
  * Per-customer draws, always in this order: join instant, prospect coin,
@@ -389,8 +428,7 @@ gen_customer(GenBuffer *buf, const GenParams *par, int64 i)
 		}
 	}
 
-	if (buf->n > 1)
-		qsort(buf->ev, buf->n, sizeof(GenEvent), gen_event_cmp);
+	gen_sort(buf);
 }
 
 /* read, check and convert every argument */
@@ -407,10 +445,10 @@ gen_read_params(FunctionCallInfo fcinfo, GenParams *par)
 		"customers", "seed", "start_date", "end_date", "acquisition_days",
 		"r", "alpha", "a", "b", "s", "beta", "dropout",
 		"spend_p", "spend_q", "spend_gamma", "visit_ratio",
-		"prospect_share", "refund_share", "channels"
+		"prospect_share", "refund_share", "channels", "first_customer"
 	};
 
-	StaticAssertStmt(lengthof(arg_names) == 19, "argument list out of sync");
+	StaticAssertStmt(lengthof(arg_names) == 20, "argument list out of sync");
 	if (PG_NARGS() != lengthof(arg_names))
 		elog(ERROR, "clm_generate_events called with %d arguments", PG_NARGS());
 	for (i = 0; i < lengthof(arg_names); i++)
@@ -428,7 +466,14 @@ gen_read_params(FunctionCallInfo fcinfo, GenParams *par)
 				 errmsg("too many customers: " INT64_FORMAT, par->customers),
 				 errdetail("At most " INT64_FORMAT " customers can be generated in one call.",
 						   GEN_MAX_CUSTOMERS),
-				 errhint("Generate ranges of customers in several calls with the same seed.")));
+				 errhint("Generate ranges of customers in several calls with the same seed and first_customer.")));
+	par->first_customer = PG_GETARG_INT64(19);
+	if (par->first_customer < 1)
+		bad_param("first_customer", "1 or more");
+	if (par->first_customer - 1 > PG_INT64_MAX - par->customers)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("customer ids out of range for bigint")));
 	par->seed = (uint64) PG_GETARG_INT64(1);
 
 	start_date = PG_GETARG_DATEADT(2);
@@ -571,7 +616,8 @@ clm_generate_events(PG_FUNCTION_ARGS)
 				old_cxt;
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
-	int64		i;
+	int64		n,
+				i;
 	int			k;
 
 	gen_read_params(fcinfo, &par);
@@ -592,10 +638,11 @@ clm_generate_events(PG_FUNCTION_ARGS)
 									"clm generate_events rows",
 									ALLOCSET_DEFAULT_SIZES);
 
-	for (i = 1; i <= par.customers; i++)
+	for (n = 0; n < par.customers; n++)
 	{
 		int			j;
 
+		i = par.first_customer + n;
 		CHECK_FOR_INTERRUPTS();
 		gen_customer(&buf, &par, i);
 
@@ -626,4 +673,40 @@ clm_generate_events(PG_FUNCTION_ARGS)
 
 	MemoryContextDelete(row_cxt);
 	return (Datum) 0;
+}
+
+/*
+ * Planner support: estimate the row count as customers * 15 (the defaults
+ * give 15.3 events per customer) when customers is known at plan time.
+ */
+Datum
+clm_generate_events_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+	SupportRequestRows *req;
+	FuncExpr   *fexpr;
+	Node	   *arg;
+
+	if (!IsA(rawreq, SupportRequestRows))
+		PG_RETURN_POINTER(NULL);
+	req = (SupportRequestRows *) rawreq;
+	if (!is_funcclause(req->node))
+		PG_RETURN_POINTER(NULL);
+	fexpr = (FuncExpr *) req->node;
+	if (list_length(fexpr->args) < 1)
+		PG_RETURN_POINTER(NULL);
+
+	arg = linitial(fexpr->args);
+	if (req->root != NULL)
+		arg = estimate_expression_value(req->root, arg);
+	if (IsA(arg, Const) && !((Const *) arg)->constisnull &&
+		((Const *) arg)->consttype == INT8OID)
+	{
+		int64		customers = DatumGetInt64(((Const *) arg)->constvalue);
+
+		req->rows = (customers > 0) ?
+			clamp_row_est((double) customers * GEN_ROWS_PER_CUSTOMER) : 1.0;
+		PG_RETURN_POINTER(req);
+	}
+	PG_RETURN_POINTER(NULL);
 }

@@ -173,6 +173,10 @@ timed() {	# name mode rep sql
 echo "bench_profile: timing ($RUNS runs per query and mode; this takes a while)"
 "${PSQL[@]}" -f "$WORK/bench.sql" > "$WORK/bench.out" 2>&1 || { tail -30 "$WORK/bench.out"; exit 1; }
 
+echo
+echo "setup: $(nproc) cores, PostgreSQL $("${PSQL[@]}" -Atc 'SHOW server_version'), work_mem $WORK_MEM, jit $("${PSQL[@]}" -Atc 'SHOW jit'), temp_buffers 1GB, events ordered by occurred_at"
+echo "events: $("${PSQL[@]}" -Atc "SELECT count(*) || ' rows, ' || pg_size_pretty(pg_total_relation_size('events')) FROM events")"
+
 # parse: medians, sizes, memory lines
 awk -v runs="$RUNS" -v n="$CUSTOMERS" '
 	function median(key,   k, i, j, t, a) {
