@@ -28,6 +28,9 @@ COMMENT ON FUNCTION @extschema@.profile_recv(internal) IS 'binary input of clm.p
 COMMENT ON FUNCTION @extschema@.profile_send(@extschema@.profile) IS 'binary output of clm.profile';
 
 -- Aggregate support.  The state type is clm.profile itself (not internal):
+-- SSPACE tells the planner a state's typical size (a customer with about
+-- ten active days and a few channels), so that it chooses sorted grouping
+-- when hashing every customer would not fit in work_mem.
 -- the transition function grows the state in place, the combine function
 -- merges two states, the final function returns the canonical form.
 CREATE FUNCTION @extschema@.profile_combine(@extschema@.profile, @extschema@.profile) RETURNS @extschema@.profile
@@ -42,6 +45,7 @@ COMMENT ON FUNCTION @extschema@.profile_trans(@extschema@.profile, timestamptz, 
 CREATE AGGREGATE @extschema@.profile(occurred_at timestamptz, amount numeric) (
     SFUNC = @extschema@.profile_trans,
     STYPE = @extschema@.profile,
+    SSPACE = 512,
     COMBINEFUNC = @extschema@.profile_combine,
     FINALFUNC = @extschema@.profile_final,
     PARALLEL = SAFE
@@ -53,6 +57,7 @@ COMMENT ON FUNCTION @extschema@.profile_trans(@extschema@.profile, timestamptz, 
 CREATE AGGREGATE @extschema@.profile(occurred_at timestamptz, amount numeric, channel text) (
     SFUNC = @extschema@.profile_trans,
     STYPE = @extschema@.profile,
+    SSPACE = 512,
     COMBINEFUNC = @extschema@.profile_combine,
     FINALFUNC = @extschema@.profile_final,
     PARALLEL = SAFE
@@ -64,6 +69,7 @@ COMMENT ON FUNCTION @extschema@.profile_trans(@extschema@.profile, timestamptz, 
 CREATE AGGREGATE @extschema@.profile(occurred_at timestamptz, amount float8) (
     SFUNC = @extschema@.profile_trans,
     STYPE = @extschema@.profile,
+    SSPACE = 512,
     COMBINEFUNC = @extschema@.profile_combine,
     FINALFUNC = @extschema@.profile_final,
     PARALLEL = SAFE
@@ -75,6 +81,7 @@ COMMENT ON FUNCTION @extschema@.profile_trans(@extschema@.profile, timestamptz, 
 CREATE AGGREGATE @extschema@.profile(occurred_at timestamptz, amount float8, channel text) (
     SFUNC = @extschema@.profile_trans,
     STYPE = @extschema@.profile,
+    SSPACE = 512,
     COMBINEFUNC = @extschema@.profile_combine,
     FINALFUNC = @extschema@.profile_final,
     PARALLEL = SAFE
@@ -86,6 +93,7 @@ COMMENT ON FUNCTION @extschema@.profile_trans(@extschema@.profile, timestamp, nu
 CREATE AGGREGATE @extschema@.profile(occurred_at timestamp, amount numeric) (
     SFUNC = @extschema@.profile_trans,
     STYPE = @extschema@.profile,
+    SSPACE = 512,
     COMBINEFUNC = @extschema@.profile_combine,
     FINALFUNC = @extschema@.profile_final,
     PARALLEL = SAFE
@@ -97,6 +105,7 @@ COMMENT ON FUNCTION @extschema@.profile_trans(@extschema@.profile, timestamp, nu
 CREATE AGGREGATE @extschema@.profile(occurred_at timestamp, amount numeric, channel text) (
     SFUNC = @extschema@.profile_trans,
     STYPE = @extschema@.profile,
+    SSPACE = 512,
     COMBINEFUNC = @extschema@.profile_combine,
     FINALFUNC = @extschema@.profile_final,
     PARALLEL = SAFE
@@ -108,6 +117,7 @@ COMMENT ON FUNCTION @extschema@.profile_trans(@extschema@.profile, timestamp, fl
 CREATE AGGREGATE @extschema@.profile(occurred_at timestamp, amount float8) (
     SFUNC = @extschema@.profile_trans,
     STYPE = @extschema@.profile,
+    SSPACE = 512,
     COMBINEFUNC = @extschema@.profile_combine,
     FINALFUNC = @extschema@.profile_final,
     PARALLEL = SAFE
@@ -119,6 +129,7 @@ COMMENT ON FUNCTION @extschema@.profile_trans(@extschema@.profile, timestamp, fl
 CREATE AGGREGATE @extschema@.profile(occurred_at timestamp, amount float8, channel text) (
     SFUNC = @extschema@.profile_trans,
     STYPE = @extschema@.profile,
+    SSPACE = 512,
     COMBINEFUNC = @extschema@.profile_combine,
     FINALFUNC = @extschema@.profile_final,
     PARALLEL = SAFE
@@ -130,6 +141,7 @@ COMMENT ON FUNCTION @extschema@.profile_trans(@extschema@.profile, date, numeric
 CREATE AGGREGATE @extschema@.profile(occurred_at date, amount numeric) (
     SFUNC = @extschema@.profile_trans,
     STYPE = @extschema@.profile,
+    SSPACE = 512,
     COMBINEFUNC = @extschema@.profile_combine,
     FINALFUNC = @extschema@.profile_final,
     PARALLEL = SAFE
@@ -141,6 +153,7 @@ COMMENT ON FUNCTION @extschema@.profile_trans(@extschema@.profile, date, numeric
 CREATE AGGREGATE @extschema@.profile(occurred_at date, amount numeric, channel text) (
     SFUNC = @extschema@.profile_trans,
     STYPE = @extschema@.profile,
+    SSPACE = 512,
     COMBINEFUNC = @extschema@.profile_combine,
     FINALFUNC = @extschema@.profile_final,
     PARALLEL = SAFE
@@ -152,6 +165,7 @@ COMMENT ON FUNCTION @extschema@.profile_trans(@extschema@.profile, date, float8)
 CREATE AGGREGATE @extschema@.profile(occurred_at date, amount float8) (
     SFUNC = @extschema@.profile_trans,
     STYPE = @extschema@.profile,
+    SSPACE = 512,
     COMBINEFUNC = @extschema@.profile_combine,
     FINALFUNC = @extschema@.profile_final,
     PARALLEL = SAFE
@@ -163,6 +177,7 @@ COMMENT ON FUNCTION @extschema@.profile_trans(@extschema@.profile, date, float8,
 CREATE AGGREGATE @extschema@.profile(occurred_at date, amount float8, channel text) (
     SFUNC = @extschema@.profile_trans,
     STYPE = @extschema@.profile,
+    SSPACE = 512,
     COMBINEFUNC = @extschema@.profile_combine,
     FINALFUNC = @extschema@.profile_final,
     PARALLEL = SAFE
@@ -176,6 +191,7 @@ COMMENT ON FUNCTION @extschema@.profile_merge(@extschema@.profile, @extschema@.p
 CREATE AGGREGATE @extschema@.profile_merge(@extschema@.profile) (
     SFUNC = @extschema@.profile_combine,
     STYPE = @extschema@.profile,
+    SSPACE = 512,
     COMBINEFUNC = @extschema@.profile_combine,
     FINALFUNC = @extschema@.profile_final,
     PARALLEL = SAFE
