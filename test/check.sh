@@ -60,8 +60,9 @@ if ! compgen -G "src/*.c" >/dev/null && ! compgen -G "src/core/*.c" >/dev/null; 
     step "note: no C sources in src/ yet: building the SQL script only"
 fi
 
+build "${WERROR[@]}"
 clm_lock
-build_and_install "${WERROR[@]}"
+install_clm
 
 # -- 3. C unit tests ------------------------------------------------------------
 if compgen -G "test/unit/*.c" >/dev/null; then
@@ -85,8 +86,9 @@ else
 fi
 
 # -- 4. regression tests in a throwaway cluster -------------------------------
-NREG=$(find sql -maxdepth 1 -name '*.sql' 2>/dev/null | wc -l)
-NDATA=$(find sql -maxdepth 1 -name 'data_*.sql' 2>/dev/null | wc -l)
+count_files() { local n=0 f; for f in $1; do [ -e "$f" ] && n=$((n + 1)); done; echo "$n"; }
+NREG=$(count_files 'sql/*.sql')
+NDATA=$(count_files 'sql/data_*.sql')
 if [ "$NDATA" -gt 0 ]; then
     if [ ! -r "$CLM_DATA_DIR/CDNOW_sample.txt" ]; then
         skip "$NDATA data_* regression tests ($CLM_DATA_DIR/CDNOW_sample.txt not found: set CLM_DATA_DIR to the reference data folder)"
@@ -107,7 +109,7 @@ EXTRA_SUITES=()
 for d in test/*/; do
     name="$(basename "$d")"
     case "$name" in unit|bench) continue ;; esac
-    [ -f "$d/run" ] && EXTRA_SUITES+=("$name")
+    if [ -f "$d/run" ]; then EXTRA_SUITES+=("$name"); fi
 done
 
 cat >"$WORK/in_cluster.sh" <<'INNER'
@@ -187,11 +189,15 @@ for s in "${SKIPS[@]}"; do echo "skipped: $s"; done
 for f in "${FAILURES[@]}"; do echo "FAILED: $f"; done
 
 summary="$PASSED passed, $FAILED failed"
-[ "$SKIPPED" -gt 0 ] && summary+=", $SKIPPED skipped"
+if [ "$SKIPPED" -gt 0 ]; then summary+=", $SKIPPED skipped"; fi
+echo "==> summary of all tests:"
 if [ $((PASSED + FAILED)) -eq 0 ]; then
     echo "error: no test ran at all; refusing to report success"
     echo "$summary"
     exit 1
 fi
 echo "$summary"
-[ "$FAILED" -eq 0 ] && [ ${#FAILURES[@]} -eq 0 ]
+if [ "$FAILED" -eq 0 ] && [ ${#FAILURES[@]} -eq 0 ]; then
+    exit 0
+fi
+exit 1

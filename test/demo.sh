@@ -18,8 +18,9 @@ AS_OF="${AS_OF:-2025-01-01}"
 ensure_packages "${BASE_PACKAGES[@]}"
 [ -x "$PG_CONFIG" ] || die "$PG_CONFIG not found after installing postgresql-server-dev-$PGVER"
 
+build
 clm_lock
-build_and_install
+install_clm
 step "starting a throwaway PostgreSQL $PGVER cluster (pg_virtualenv) and running test/demo.sql"
 pg_virtualenv -v "$PGVER" \
     psql -X -v ON_ERROR_STOP=1 -v customers="$CUSTOMERS" -v seed="$SEED" -v as_of="$AS_OF" \

@@ -5,6 +5,7 @@
 #   PG_CONFIG  pg_config of PostgreSQL $PGVER (15)
 #   step MSG            print one "==> MSG" progress line
 #   ensure_packages P.. apt-get install the missing ones (update only if needed)
+#   build / install_clm     make as the user / make install as root
 #   clm_lock / clm_unlock   serialise install + use of the shared installation
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,6 +15,8 @@ PGVER="${PGVER:-15}"
 export PG_CONFIG="${PG_CONFIG:-/usr/lib/postgresql/$PGVER/bin/pg_config}"
 # lock shared by everyone who installs into / tests against this machine's PostgreSQL
 CLM_LOCK="${CLM_LOCK:-/tmp/clm-pg.lock}"
+
+trap 'printf "error: %s failed at line %s: %s\n" "$(basename "$0")" "$LINENO" "$BASH_COMMAND" >&2' ERR
 
 step() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -71,10 +74,13 @@ clm_unlock() {
     exec 8<&-
 }
 
-# build_and_install [MAKEARGS...]: build as the invoking user, install as root
-build_and_install() {
+# build [MAKEARGS...]: build as the invoking user (no lock needed)
+build() {
     step "building clm${*:+ ($*)}"
     make -s PG_CONFIG="$PG_CONFIG" "$@"
+}
+# install_clm: install as root (hold clm_lock: the installation is shared)
+install_clm() {
     step "installing clm into $("$PG_CONFIG" --sharedir)/extension and $("$PG_CONFIG" --pkglibdir)"
     as_root make -s PG_CONFIG="$PG_CONFIG" install
 }
