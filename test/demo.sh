@@ -1,0 +1,29 @@
+#!/bin/bash
+# test/demo.sh: build clm and print a sample report.
+#
+# Installs what is missing (apt-get), builds and installs clm, starts a
+# throwaway PostgreSQL cluster (pg_virtualenv), makes a sample event table with
+# clm.generate_events, builds one clm.profile per customer and prints the
+# report written in test/demo.sql.  The cluster is removed afterwards.
+#
+# Works as root or as a user with sudo, from any directory, as often as you like.
+# Environment: CUSTOMERS (20000), SEED (42), AS_OF (2025-01-01), PGVER (15).
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+CUSTOMERS="${CUSTOMERS:-20000}"
+SEED="${SEED:-42}"
+AS_OF="${AS_OF:-2025-01-01}"
+
+ensure_packages "${BASE_PACKAGES[@]}"
+[ -x "$PG_CONFIG" ] || die "$PG_CONFIG not found after installing postgresql-server-dev-$PGVER"
+
+build
+clm_lock
+install_clm
+step "starting a throwaway PostgreSQL $PGVER cluster (pg_virtualenv) and running test/demo.sql"
+pg_virtualenv -v "$PGVER" \
+    psql -X -v ON_ERROR_STOP=1 -v customers="$CUSTOMERS" -v seed="$SEED" -v as_of="$AS_OF" \
+    -f "$REPO/test/demo.sql"
+clm_unlock
+step "done: the cluster is gone; see README.md for using clm in your own database"

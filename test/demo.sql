@@ -1,0 +1,71 @@
+-- test/demo.sql: the report printed by test/demo.sh (psql -f, in a throwaway
+-- cluster).  Each section starts with \echo and is one or two queries, so new
+-- sections can be appended.  psql variables (set by demo.sh, defaults here):
+--   customers  number of sample customers     (20000)
+--   seed       generator seed                 (42)
+--   as_of      the date the report describes  (2025-01-01)
+\set ON_ERROR_STOP on
+\set QUIET on
+\pset footer off
+\pset null '-'
+SET client_min_messages = warning;
+SET TimeZone = 'UTC';
+\if :{?customers} \else \set customers 20000 \endif
+\if :{?seed} \else \set seed 42 \endif
+\if :{?as_of} \else \set as_of 2025-01-01 \endif
+
+CREATE EXTENSION IF NOT EXISTS clm;
+
+\echo
+\echo '== clm demo: sample events from clm.generate_events(':customers', seed => ':seed')'
+DROP TABLE IF EXISTS events, profiles;
+CREATE TABLE events AS
+    SELECT * FROM clm.generate_events(:customers, seed => :seed);
+
+\echo '== customer profiles: one clm.profile per customer (GROUP BY customer_id)'
+CREATE TABLE profiles AS
+    SELECT customer_id, clm.profile(occurred_at, amount, channel) AS profile
+    FROM events
+    GROUP BY customer_id;
+ANALYZE events, profiles;
+
+\echo
+\echo '== events and customers'
+SELECT count(*)                                    AS events,
+       count(*) FILTER (WHERE amount IS NOT NULL)  AS purchase_events,
+       count(DISTINCT customer_id)                 AS customers,
+       min(occurred_at)::date                      AS first_event,
+       max(occurred_at)::date                      AS last_event
+FROM events;
+
+SELECT count(*)                                    AS profiles,
+       round(avg(pg_column_size(profile)))         AS avg_profile_bytes,
+       max(pg_column_size(profile))                AS max_profile_bytes
+FROM profiles;
+
+\echo '== a few customers, summarised as of' :as_of
+SELECT customer_id, (clm.summary(profile, DATE :'as_of')).*
+FROM profiles
+ORDER BY customer_id
+LIMIT 5;
+
+\echo '== purchase frequency (repeat purchase days) as of' :as_of
+WITH s AS (
+    SELECT (clm.summary(profile, DATE :'as_of')).*
+    FROM profiles
+), b AS (
+    SELECT CASE WHEN orders = 0 OR frequency IS NULL THEN 'no purchase'
+                WHEN frequency >= 10 THEN '10+'
+                ELSE frequency::text END         AS frequency,
+           CASE WHEN orders = 0 OR frequency IS NULL THEN -1
+                ELSE least(frequency, 10) END    AS ord,
+           count(*)                              AS customers
+    FROM s
+    GROUP BY 1, 2
+)
+SELECT frequency,
+       customers,
+       round(100.0 * customers / sum(customers) OVER (), 1) AS pct,
+       repeat('#', ceil(50.0 * customers / max(customers) OVER ())::int) AS histogram
+FROM b
+ORDER BY ord;
