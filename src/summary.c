@@ -30,6 +30,51 @@ PG_FUNCTION_INFO_V1(clm_profile_event_count);
 
 #define SUMMARY_NATTS 16
 
+/* the purchase days among days[0 .. n-1]: their count, first, last, repeat spend */
+typedef struct PurchaseScan
+{
+	int32		orders;			/* purchase days */
+	int32		first_day;		/* first purchase day */
+	int32		last_day;		/* last purchase day */
+	int64		transactions;	/* purchase rows */
+	int64		repeat_spend;	/* net spend of purchase days after the first */
+	int64		total;			/* net spend of all n days */
+} PurchaseScan;
+
+/* scan the first n days of a profile for its purchase days */
+static void
+scan_purchases(const ClmProfile *p, int32 n, PurchaseScan *ps)
+{
+	const ClmDay *days = clm_profile_days(p);
+	int32		i;
+
+	memset(ps, 0, sizeof(*ps));
+	for (i = 0; i < n; i++)
+	{
+		ps->total += days[i].spend;
+		if (days[i].orders <= 0)
+			continue;
+		if (ps->orders == 0)
+			ps->first_day = days[i].day;
+		else
+			ps->repeat_spend += days[i].spend;
+		ps->last_day = days[i].day;
+		ps->orders++;
+		ps->transactions += days[i].orders;
+	}
+}
+
+/* the mean net spend of the repeat purchase days (0 if there are none) */
+static Datum
+repeat_mean(const PurchaseScan *ps)
+{
+	if (ps->orders > 1)
+		return DirectFunctionCall2(numeric_div,
+								   clm_spend_numeric(ps->repeat_spend),
+								   NumericGetDatum(int64_to_numeric(ps->orders - 1)));
+	return NumericGetDatum(int64_to_numeric(0));
+}
+
 /* the as-of date argument: finite, or an error */
 static DateADT
 as_of_arg(FunctionCallInfo fcinfo, int n)
@@ -62,16 +107,11 @@ clm_summary(PG_FUNCTION_ARGS)
 	DateADT		as_of = as_of_arg(fcinfo, 1);
 	const ClmDay *days = clm_profile_days(p);
 	int32		n = clm_profile_prefix(p, as_of);
+	bool		finite = !DATE_NOT_FINITE(PG_GETARG_DATEADT(1));
 	TupleDesc	tupdesc;
 	Datum		values[SUMMARY_NATTS];
 	bool		nulls[SUMMARY_NATTS];
-	int32		i,
-				orders = 0;
-	int32		first_p = 0,
-				last_p = 0;
-	int64		transactions = 0;
-	int64		repeat_spend = 0;
-	int64		total = 0;
+	PurchaseScan ps;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -80,57 +120,38 @@ clm_summary(PG_FUNCTION_ARGS)
 		elog(ERROR, "clm.profile_summary has %d attributes, expected %d",
 			 tupdesc->natts, SUMMARY_NATTS);
 
-	for (i = 0; i < n; i++)
-	{
-		total += days[i].spend;
-		if (days[i].orders > 0)
-		{
-			if (orders == 0)
-				first_p = days[i].day;
-			else
-				repeat_spend += days[i].spend;
-			last_p = days[i].day;
-			orders++;
-			transactions += days[i].orders;
-		}
-	}
+	scan_purchases(p, n, &ps);
 
 	memset(nulls, 0, sizeof(nulls));
 	/* 1 first_purchase, 2 last_purchase */
-	values[0] = DateADTGetDatum(first_p);
-	values[1] = DateADTGetDatum(last_p);
-	nulls[0] = nulls[1] = (orders == 0);
+	values[0] = DateADTGetDatum(ps.first_day);
+	values[1] = DateADTGetDatum(ps.last_day);
+	nulls[0] = nulls[1] = (ps.orders == 0);
 	/* 3 orders, 4 frequency, 5 transactions */
-	values[2] = Int32GetDatum(orders);
-	values[3] = Int32GetDatum(orders > 0 ? orders - 1 : 0);
-	values[4] = Int64GetDatum(transactions);
+	values[2] = Int32GetDatum(ps.orders);
+	values[3] = Int32GetDatum(ps.orders > 0 ? ps.orders - 1 : 0);
+	values[4] = Int64GetDatum(ps.transactions);
 	/* 6 recency_days, 7 tenure_days, 8 days_since_last_purchase */
-	values[5] = Int32GetDatum(last_p - first_p);
-	values[6] = Int32GetDatum(orders > 0 ? (int32) ((int64) as_of - first_p) : 0);
-	values[7] = Int32GetDatum(orders > 0 ? (int32) ((int64) as_of - last_p) : 0);
-	nulls[5] = nulls[6] = nulls[7] = (orders == 0);
-	if (orders > 0 && (DATE_NOT_FINITE(PG_GETARG_DATEADT(1))))
-		nulls[6] = nulls[7] = true;
+	values[5] = Int32GetDatum(ps.last_day - ps.first_day);
+	values[6] = Int32GetDatum(finite ? (int32) ((int64) as_of - ps.first_day) : 0);
+	values[7] = Int32GetDatum(finite ? (int32) ((int64) as_of - ps.last_day) : 0);
+	nulls[5] = (ps.orders == 0);
+	nulls[6] = nulls[7] = (ps.orders == 0 || !finite);
 	/* 9 monetary: mean net spend of the repeat purchase days */
-	if (orders > 1)
-		values[8] = DirectFunctionCall2(numeric_div,
-										clm_spend_numeric(repeat_spend),
-										NumericGetDatum(int64_to_numeric(orders - 1)));
-	else
-		values[8] = NumericGetDatum(int64_to_numeric(0));
+	values[8] = repeat_mean(&ps);
 	/* 10 total_spend */
-	values[9] = clm_spend_numeric(total);
+	values[9] = clm_spend_numeric(ps.total);
 	/* 11 first_seen, 12 last_seen, 13 active_days */
 	values[10] = DateADTGetDatum(n > 0 ? days[0].day : 0);
 	values[11] = DateADTGetDatum(n > 0 ? days[n - 1].day : 0);
 	nulls[10] = nulls[11] = (n == 0);
 	values[12] = Int32GetDatum(n);
 	/* 14 days_since_last_seen */
-	values[13] = Int32GetDatum(n > 0 ? (int32) ((int64) as_of - days[n - 1].day) : 0);
-	nulls[13] = (n == 0 || DATE_NOT_FINITE(PG_GETARG_DATEADT(1)));
+	values[13] = Int32GetDatum(n > 0 && finite ? (int32) ((int64) as_of - days[n - 1].day) : 0);
+	nulls[13] = (n == 0 || !finite);
 	/* 15 mean_gap_days */
-	values[14] = Float8GetDatum(orders > 1 ? (double) (last_p - first_p) / (orders - 1) : 0.0);
-	nulls[14] = (orders <= 1);
+	values[14] = Float8GetDatum(ps.orders > 1 ? (double) (ps.last_day - ps.first_day) / (ps.orders - 1) : 0.0);
+	nulls[14] = (ps.orders <= 1);
 	/* 16 as_of */
 	values[15] = PG_GETARG_DATUM(1);
 
@@ -239,16 +260,9 @@ clm_btyd_inputs(PG_FUNCTION_ARGS)
 {
 	ClmProfile *p = PG_GETARG_CLM_PROFILE(0);
 	DateADT		cal_end = PG_GETARG_DATEADT(1);
-	text	   *unit_txt = PG_GETARG_TEXT_PP(2);
-	char	   *unit = text_to_cstring(unit_txt);
-	const ClmDay *days = clm_profile_days(p);
+	char	   *unit = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	double		u;
-	int32		n,
-				i,
-				k = 0,
-				first_p = 0,
-				last_p = 0;
-	int64		repeat_spend = 0;
+	PurchaseScan ps;
 	TupleDesc	tupdesc;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
@@ -269,32 +283,16 @@ clm_btyd_inputs(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("calibration_end must be a finite date")));
 
-	n = clm_profile_prefix(p, cal_end);
-	for (i = 0; i < n; i++)
-	{
-		if (days[i].orders <= 0)
-			continue;
-		if (k == 0)
-			first_p = days[i].day;
-		else
-			repeat_spend += days[i].spend;
-		last_p = days[i].day;
-		k++;
-	}
-	if (k == 0)
+	scan_purchases(p, clm_profile_prefix(p, cal_end), &ps);
+	if (ps.orders == 0)
 		PG_RETURN_NULL();
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	tupdesc = BlessTupleDesc(tupdesc);
-	values[0] = Int32GetDatum(k - 1);
-	values[1] = Float8GetDatum((double) (last_p - first_p) / u);
-	values[2] = Float8GetDatum((double) ((int64) cal_end - first_p) / u);
-	if (k > 1)
-		values[3] = DirectFunctionCall2(numeric_div,
-										clm_spend_numeric(repeat_spend),
-										NumericGetDatum(int64_to_numeric(k - 1)));
-	else
-		values[3] = NumericGetDatum(int64_to_numeric(0));
+	values[0] = Int32GetDatum(ps.orders - 1);
+	values[1] = Float8GetDatum((double) (ps.last_day - ps.first_day) / u);
+	values[2] = Float8GetDatum((double) ((int64) cal_end - ps.first_day) / u);
+	values[3] = repeat_mean(&ps);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
