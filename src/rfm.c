@@ -38,6 +38,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "utils/array.h"
@@ -59,6 +60,7 @@ PG_FUNCTION_INFO_V1(clm_rfm_breakpoints_fixed);
 PG_FUNCTION_INFO_V1(clm_rfm_cut_points);
 PG_FUNCTION_INFO_V1(clm_rfm_score_profile);
 PG_FUNCTION_INFO_V1(clm_rfm_score_values);
+PG_FUNCTION_INFO_V1(clm_rfm_segment);
 
 #define RFM_MIN_N			2
 #define RFM_MAX_N			9
@@ -583,21 +585,38 @@ score_values(const RfmBreakpoints *bp, int64 r, int64 f, int64 m, int *sc)
 	}
 }
 
+/* the blessed descriptor of clm.rfm_scores, cached for the call site */
+static TupleDesc
+scores_tupdesc(FunctionCallInfo fcinfo)
+{
+	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+
+	if (tupdesc == NULL)
+	{
+		MemoryContext old;
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		if (tupdesc->natts != 7)
+			elog(ERROR, "clm.rfm_scores has %d attributes, expected 7", tupdesc->natts);
+		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = tupdesc;
+	}
+	return tupdesc;
+}
+
 /* build the clm.rfm_scores row */
 static Datum
 score_tuple(FunctionCallInfo fcinfo, const RfmBreakpoints *bp, int64 r, int64 f, int64 m)
 {
-	TupleDesc	tupdesc;
+	TupleDesc	tupdesc = scores_tupdesc(fcinfo);
 	Datum		values[7];
 	bool		nulls[7] = {false, false, false, false, false, false, false};
 	int			sc[3];
 	char		code[4];
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
-	if (tupdesc->natts != 7)
-		elog(ERROR, "clm.rfm_scores has %d attributes, expected 7", tupdesc->natts);
 	score_values(bp, r, f, m, sc);
 	code[0] = (char) ('0' + sc[0]);
 	code[1] = (char) ('0' + sc[1]);
@@ -1129,4 +1148,135 @@ clm_rfm_state_in(PG_FUNCTION_ARGS)
 	if (total[DIM_R] != total[DIM_F] || total[DIM_R] != total[DIM_M])
 		rfm_syntax_error(&cur, "the r, f and m histograms must count the same customers");
 	PG_RETURN_POINTER(st);
+}
+
+/* ---------- segment lookup ---------- */
+
+#define RFM_CELLS	(RFM_MAX_N * RFM_MAX_N * RFM_MAX_N)
+
+/* a map loaded for one call site: the winning rule of every cell */
+typedef struct RfmMapCache
+{
+	text	   *map_name;		/* the map this cache holds */
+	int			n_rules;
+	Datum	   *segment;		/* per rule: segment (text) */
+	int32	   *rule_id;		/* per rule */
+	int32	   *priority;		/* per rule */
+	int16		winner[RFM_CELLS];	/* rule index per cell, -1 for a gap */
+	TupleDesc	tupdesc;		/* blessed clm.rfm_segment_match */
+} RfmMapCache;
+
+/* load map_name from clm.rfm_segment_map into a cache in fn_mcxt */
+static RfmMapCache *
+load_map(FunctionCallInfo fcinfo, text *map_name)
+{
+	MemoryContext fcxt = fcinfo->flinfo->fn_mcxt;
+	RfmMapCache *cache;
+	char	   *nsp = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
+	char	   *query;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	uint64		i;
+	int			c;
+
+	query = psprintf("SELECT segment, rule_id, priority, r_min, r_max, f_min, f_max, m_min, m_max "
+					 "FROM %s.rfm_segment_map WHERE map_name OPERATOR(pg_catalog.=) $1 "
+					 "ORDER BY priority, rule_id",
+					 quote_identifier(nsp));
+	args[0] = PointerGetDatum(map_name);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(query, 1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the rfm segment map");
+
+	cache = MemoryContextAllocZero(fcxt, sizeof(RfmMapCache));
+	cache->map_name = (text *) MemoryContextAlloc(fcxt, VARSIZE_ANY(map_name));
+	memcpy(cache->map_name, map_name, VARSIZE_ANY(map_name));
+	cache->n_rules = (int) Min(SPI_processed, (uint64) PG_INT16_MAX);
+	cache->segment = MemoryContextAllocZero(fcxt, sizeof(Datum) * Max(cache->n_rules, 1));
+	cache->rule_id = MemoryContextAllocZero(fcxt, sizeof(int32) * Max(cache->n_rules, 1));
+	cache->priority = MemoryContextAllocZero(fcxt, sizeof(int32) * Max(cache->n_rules, 1));
+	for (c = 0; c < RFM_CELLS; c++)
+		cache->winner[c] = -1;
+
+	/* rules come in firing order: the first rule to cover a cell wins it */
+	for (i = 0; i < (uint64) cache->n_rules; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int32		lim[6];
+		int			k,
+					r,
+					f,
+					m;
+		MemoryContext old;
+
+		old = MemoryContextSwitchTo(fcxt);
+		cache->segment[i] = PointerGetDatum(DatumGetTextPCopy(SPI_getbinval(tup, td, 1, &isnull)));
+		MemoryContextSwitchTo(old);
+		cache->rule_id[i] = DatumGetInt32(SPI_getbinval(tup, td, 2, &isnull));
+		cache->priority[i] = DatumGetInt32(SPI_getbinval(tup, td, 3, &isnull));
+		for (k = 0; k < 6; k++)
+			lim[k] = DatumGetInt32(SPI_getbinval(tup, td, 4 + k, &isnull));
+		for (r = Max(lim[0], 1); r <= Min(lim[1], RFM_MAX_N); r++)
+			for (f = Max(lim[2], 1); f <= Min(lim[3], RFM_MAX_N); f++)
+				for (m = Max(lim[4], 1); m <= Min(lim[5], RFM_MAX_N); m++)
+				{
+					int			cell = ((r - 1) * RFM_MAX_N + (f - 1)) * RFM_MAX_N + (m - 1);
+
+					if (cache->winner[cell] < 0)
+						cache->winner[cell] = (int16) i;
+				}
+	}
+	SPI_finish();
+
+	if (get_call_result_type(fcinfo, NULL, &cache->tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (cache->tupdesc->natts != 3)
+		elog(ERROR, "clm.rfm_segment_match has %d attributes, expected 3", cache->tupdesc->natts);
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcxt);
+
+		cache->tupdesc = BlessTupleDesc(CreateTupleDescCopy(cache->tupdesc));
+		MemoryContextSwitchTo(old);
+	}
+	return cache;
+}
+
+/*
+ * clm.rfm_segment(r, f, m, map_name): the segment of a cell and the rule
+ * that fired (lowest priority, then lowest rule_id).  The map is read once
+ * per call site and query and kept in fn_extra, so labelling a million
+ * customers reads the map table once.
+ */
+Datum
+clm_rfm_segment(PG_FUNCTION_ARGS)
+{
+	int32		r = PG_GETARG_INT32(0);
+	int32		f = PG_GETARG_INT32(1);
+	int32		m = PG_GETARG_INT32(2);
+	text	   *map_name = PG_GETARG_TEXT_PP(3);
+	RfmMapCache *cache = (RfmMapCache *) fcinfo->flinfo->fn_extra;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+	int			w;
+
+	if (cache == NULL ||
+		VARSIZE_ANY_EXHDR(cache->map_name) != VARSIZE_ANY_EXHDR(map_name) ||
+		memcmp(VARDATA_ANY(cache->map_name), VARDATA_ANY(map_name),
+			   VARSIZE_ANY_EXHDR(map_name)) != 0)
+	{
+		cache = load_map(fcinfo, map_name);
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	if (r < 1 || r > RFM_MAX_N || f < 1 || f > RFM_MAX_N || m < 1 || m > RFM_MAX_N)
+		PG_RETURN_NULL();
+	w = cache->winner[((r - 1) * RFM_MAX_N + (f - 1)) * RFM_MAX_N + (m - 1)];
+	if (w < 0)
+		PG_RETURN_NULL();
+	values[0] = cache->segment[w];
+	values[1] = Int32GetDatum(cache->rule_id[w]);
+	values[2] = Int32GetDatum(cache->priority[w]);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(cache->tupdesc, values, nulls)));
 }

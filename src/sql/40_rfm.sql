@@ -186,16 +186,8 @@ COMMENT ON COLUMN @extschema@.rfm_segment_match.priority IS 'priority of the rul
 
 CREATE FUNCTION @extschema@.rfm_segment(r_score integer, f_score integer, m_score integer, map_name text DEFAULT 'rfm11')
     RETURNS @extschema@.rfm_segment_match
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE
-    RETURN (SELECT ROW(s.segment, s.rule_id, s.priority)::@extschema@.rfm_segment_match
-              FROM @extschema@.rfm_segment_map AS s
-             WHERE s.map_name = rfm_segment.map_name
-               AND rfm_segment.r_score OPERATOR(pg_catalog.>=) s.r_min AND rfm_segment.r_score OPERATOR(pg_catalog.<=) s.r_max
-               AND rfm_segment.f_score OPERATOR(pg_catalog.>=) s.f_min AND rfm_segment.f_score OPERATOR(pg_catalog.<=) s.f_max
-               AND rfm_segment.m_score OPERATOR(pg_catalog.>=) s.m_min AND rfm_segment.m_score OPERATOR(pg_catalog.<=) s.m_max
-             ORDER BY s.priority, s.rule_id
-             LIMIT 1);
-COMMENT ON FUNCTION @extschema@.rfm_segment(integer, integer, integer, text) IS 'the segment of an (r, f, m) score cell under a map (default rfm11) and the rule that fired: the covering rule with the lowest priority, then lowest rule_id; NULL if no rule covers the cell. For many rows join with clm.rfm_map_cells instead';
+    AS 'MODULE_PATHNAME', 'clm_rfm_segment' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.rfm_segment(integer, integer, integer, text) IS 'the segment of an (r, f, m) score cell under a map (default rfm11) and the rule that fired: the covering rule with the lowest priority, then lowest rule_id; NULL if no rule covers the cell. The map is read once per query and call site';
 
 CREATE FUNCTION @extschema@.rfm_segment(s @extschema@.rfm_scores, map_name text DEFAULT 'rfm11')
     RETURNS @extschema@.rfm_segment_match
@@ -209,24 +201,25 @@ CREATE FUNCTION @extschema@.rfm_map_cells(map_name text, n integer DEFAULT 5,
     RETURNS SETOF record
     LANGUAGE sql STABLE STRICT PARALLEL SAFE ROWS 125
     BEGIN ATOMIC
-    SELECT c.r, c.f, c.m, w.segment, w.rule_id,
-           (SELECT pg_catalog.count(*)::integer FROM @extschema@.rfm_segment_map AS x
-             WHERE x.map_name = rfm_map_cells.map_name
-               AND c.r BETWEEN x.r_min AND x.r_max AND c.f BETWEEN x.f_min AND x.f_max
-               AND c.m BETWEEN x.m_min AND x.m_max)
-      FROM pg_catalog.generate_series(1, rfm_map_cells.n) AS r(r),
-           pg_catalog.generate_series(1, rfm_map_cells.n) AS f(f),
-           pg_catalog.generate_series(1, rfm_map_cells.n) AS m(m),
-           LATERAL (SELECT r.r, f.f, m.m) AS c(r, f, m)
-           LEFT JOIN LATERAL (
-               SELECT s.segment, s.rule_id FROM @extschema@.rfm_segment_map AS s
-                WHERE s.map_name = rfm_map_cells.map_name
-                  AND c.r BETWEEN s.r_min AND s.r_max AND c.f BETWEEN s.f_min AND s.f_max
-                  AND c.m BETWEEN s.m_min AND s.m_max
-                ORDER BY s.priority, s.rule_id LIMIT 1) AS w ON true
+    WITH cells AS (
+        -- one series (not three cross-joined) keeps the row estimate small
+        SELECT g / (rfm_map_cells.n * rfm_map_cells.n) + 1 AS r, g / rfm_map_cells.n % rfm_map_cells.n + 1 AS f, g % rfm_map_cells.n + 1 AS m
+          FROM pg_catalog.generate_series(0, CASE WHEN rfm_map_cells.n BETWEEN 1 AND 9 THEN rfm_map_cells.n * rfm_map_cells.n * rfm_map_cells.n - 1 ELSE -1 END) AS g
+    ), cover AS (
+        SELECT c.r, c.f, c.m, x.segment, x.rule_id,
+               pg_catalog.row_number() OVER (PARTITION BY c.r, c.f, c.m ORDER BY x.priority, x.rule_id) AS rn,
+               pg_catalog.count(*) OVER (PARTITION BY c.r, c.f, c.m) AS cnt
+          FROM cells AS c JOIN @extschema@.rfm_segment_map AS x
+            ON x.map_name = rfm_map_cells.map_name
+           AND c.r BETWEEN x.r_min AND x.r_max AND c.f BETWEEN x.f_min AND x.f_max
+           AND c.m BETWEEN x.m_min AND x.m_max
+    )
+    SELECT c.r, c.f, c.m, v.segment, v.rule_id, COALESCE(v.cnt, 0)::integer
+      FROM cells AS c LEFT JOIN cover AS v
+        ON v.r = c.r AND v.f = c.f AND v.m = c.m AND v.rn = 1
      ORDER BY 1, 2, 3;
     END;
-COMMENT ON FUNCTION @extschema@.rfm_map_cells(text, integer) IS 'every (r, f, m) score cell for n scores (n^3 rows) with the segment and rule that fire under a map (NULL for a gap) and how many rules cover the cell; join scores with it to label many customers fast';
+COMMENT ON FUNCTION @extschema@.rfm_map_cells(text, integer) IS 'every (r, f, m) score cell for n scores (n^3 rows) with the segment and rule that fire under a map (NULL for a gap) and how many rules cover the cell; no rows unless 1 <= n <= 9';
 
 CREATE FUNCTION @extschema@.rfm_map_check(map_name text, n integer DEFAULT 5,
     OUT problem text, OUT r_score integer, OUT f_score integer, OUT m_score integer,
@@ -235,10 +228,9 @@ CREATE FUNCTION @extschema@.rfm_map_check(map_name text, n integer DEFAULT 5,
     LANGUAGE sql STABLE STRICT PARALLEL SAFE
     BEGIN ATOMIC
     WITH cells AS (
-        SELECT r.r, f.f, m.m
-          FROM pg_catalog.generate_series(1, rfm_map_check.n) AS r(r),
-               pg_catalog.generate_series(1, rfm_map_check.n) AS f(f),
-               pg_catalog.generate_series(1, rfm_map_check.n) AS m(m)
+        -- one series (not three cross-joined) keeps the row estimate small
+        SELECT g / (rfm_map_check.n * rfm_map_check.n) + 1 AS r, g / rfm_map_check.n % rfm_map_check.n + 1 AS f, g % rfm_map_check.n + 1 AS m
+          FROM pg_catalog.generate_series(0, CASE WHEN rfm_map_check.n BETWEEN 1 AND 9 THEN rfm_map_check.n * rfm_map_check.n * rfm_map_check.n - 1 ELSE -1 END) AS g
     ), rules AS (
         SELECT s.* FROM @extschema@.rfm_segment_map AS s WHERE s.map_name = rfm_map_check.map_name
     ), cover AS (
