@@ -718,12 +718,9 @@ clm_rfm_score_values(PG_FUNCTION_ARGS)
 /* ---------- the aggregate state ---------- */
 
 /* order entries by (dim, value) */
-static int
-entry_cmp(const void *a, const void *b)
+static inline int
+entry_cmp(const RfmEntry *x, const RfmEntry *y)
 {
-	const RfmEntry *x = (const RfmEntry *) a;
-	const RfmEntry *y = (const RfmEntry *) b;
-
 	if (x->dim != y->dim)
 		return x->dim < y->dim ? -1 : 1;
 	if (x->value != y->value)
@@ -731,30 +728,83 @@ entry_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/* sort all entries and merge equal (dim, value) runs */
+/* rfm_entry_sort(RfmEntry *, size_t): a sort with the comparison inlined */
+#define ST_SORT rfm_entry_sort
+#define ST_ELEMENT_TYPE RfmEntry
+#define ST_COMPARE(a, b) entry_cmp(a, b)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/* add count c to run e, or fail */
+static inline void
+add_count(RfmEntry *e, int64 c)
+{
+	if (__builtin_add_overflow(e->count, c, &e->count))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("too many customers for clm.rfm_breakpoints")));
+}
+
+/* sort entries[from .. to) and merge equal runs in place; returns the new end */
+static int32
+sort_runs(RfmEntry *e, int32 from, int32 to)
+{
+	int32		i,
+				out = from;
+
+	rfm_entry_sort(e + from, to - from);
+	for (i = from; i < to; i++)
+	{
+		if (out > from && entry_cmp(&e[out - 1], &e[i]) == 0)
+			add_count(&e[out - 1], e[i].count);
+		else
+			e[out++] = e[i];
+	}
+	return out;
+}
+
+/*
+ * Sort the unsorted tail, run-length code it and merge it with the sorted
+ * prefix: O(t log t + p) for a tail of t and a prefix of p entries.
+ */
 static void
 state_compact(RfmState *st)
 {
+	RfmEntry   *e = st->entries;
+	int32		p = st->n_sorted;
+	int32		end;
+	RfmEntry   *merged;
 	int32		i,
+				j,
 				out = 0;
 
 	if (st->n_sorted == st->n_entries)
 		return;
-	qsort(st->entries, st->n_entries, sizeof(RfmEntry), entry_cmp);
-	for (i = 0; i < st->n_entries; i++)
+	end = sort_runs(e, p, st->n_entries);
+	if (p == 0)
 	{
-		if (out > 0 && entry_cmp(&st->entries[out - 1], &st->entries[i]) == 0)
-		{
-			if (__builtin_add_overflow(st->entries[out - 1].count,
-									   st->entries[i].count,
-									   &st->entries[out - 1].count))
-				ereport(ERROR,
-						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("too many customers for clm.rfm_breakpoints")));
-		}
-		else
-			st->entries[out++] = st->entries[i];
+		st->n_entries = st->n_sorted = end;
+		return;
 	}
+	merged = palloc(sizeof(RfmEntry) * (end));
+	i = 0;
+	j = p;
+	while (i < p || j < end)
+	{
+		const RfmEntry *next;
+
+		if (j >= end || (i < p && entry_cmp(&e[i], &e[j]) <= 0))
+			next = &e[i++];
+		else
+			next = &e[j++];
+		if (out > 0 && entry_cmp(&merged[out - 1], next) == 0)
+			add_count(&merged[out - 1], next->count);
+		else
+			merged[out++] = *next;
+	}
+	memcpy(e, merged, sizeof(RfmEntry) * out);
+	pfree(merged);
 	st->n_entries = st->n_sorted = out;
 }
 
