@@ -124,6 +124,8 @@ SELECT segment, count(*) AS cells FROM clm.rfm_map_cells('rfm11') GROUP BY segme
 SELECT customer_id, (s).rfm_code, (clm.rfm_segment(s)).*, (clm.rfm_segment(s, 'grid10')).segment AS grid10
 FROM (SELECT customer_id, clm.rfm_score(p, bp, '2025-01-31') AS s FROM rfm_prof, rfm_bp) x
 WHERE s IS NOT NULL ORDER BY customer_id;
+-- the map may change from row to row (the cached map is reloaded)
+SELECT m, (clm.rfm_segment(4, 4, 4, m)).* FROM (VALUES (1, 'rfm11'), (2, 'grid10'), (3, 'rfm11')) v(i, m) ORDER BY i;
 -- a cell outside the map, an unknown map: NULL
 SELECT clm.rfm_segment(9, 9, 9) IS NULL AS outside, clm.rfm_segment(1, 1, 1, 'nope') IS NULL AS unknown;
 
@@ -162,6 +164,7 @@ SELECT clm.rfm_breakpoints(p, '2025-01-31', 10) FROM rfm_prof;           -- n > 
 SELECT clm.rfm_breakpoints(p, 'infinity') FROM rfm_prof;                 -- as_of not finite
 SELECT clm.rfm_breakpoints(p, CASE WHEN customer_id = 'c1' THEN date '2025-01-31' ELSE date '2025-01-30' END) FROM rfm_prof;  -- as_of varies
 SELECT clm.rfm_score(p, bp, '-infinity') FROM rfm_prof, rfm_bp;
+SELECT clm.rfm_breakpoints(p, NULL) FROM rfm_prof;                   -- as_of NULL
 SELECT clm.rfm_breakpoints_fixed('{30,14,7}', '{2,3,5,8}', '{50,100,250,1000}');   -- lengths differ
 SELECT clm.rfm_breakpoints_fixed('{}', '{}', '{}');                                -- n = 1
 SELECT clm.rfm_breakpoints_fixed('{3,7}', '{2,3}', '{50,100}');                    -- r increasing

@@ -1317,6 +1317,21 @@ clm_rfm_segment(PG_FUNCTION_ARGS)
 		memcmp(VARDATA_ANY(cache->map_name), VARDATA_ANY(map_name),
 			   VARSIZE_ANY_EXHDR(map_name)) != 0)
 	{
+		if (cache != NULL)
+		{
+			/* another map at this call site: drop the old one */
+			int			i;
+
+			for (i = 0; i < cache->n_rules; i++)
+				pfree(DatumGetPointer(cache->segment[i]));
+			pfree(cache->segment);
+			pfree(cache->rule_id);
+			pfree(cache->priority);
+			pfree(cache->map_name);
+			FreeTupleDesc(cache->tupdesc);
+			pfree(cache);
+			fcinfo->flinfo->fn_extra = NULL;
+		}
 		cache = load_map(fcinfo, map_name);
 		fcinfo->flinfo->fn_extra = cache;
 	}
