@@ -192,6 +192,8 @@ SELECT 'n=5 as_of=2025-01-31 excluded=0 r=1:1 f=1:2 m=1:1'::clm.rfm_state;      
 SELECT 'n=5 as_of=2025-01-31 excluded=0 r=2:1,1:1 f=1:2 m=1:2'::clm.rfm_state;             -- unsorted
 SELECT 'n=5 as_of=2025-01-31 excluded=0 r=1:0 f=1:0 m=1:0'::clm.rfm_state;                 -- zero count
 SELECT 'n=5 as_of=2025-01-31 excluded=-1 r= f= m='::clm.rfm_state;                         -- negative
+SELECT 'n=5 as_of=2025-01-31 excluded=0 r=-1:1 f=1:1 m=1:1'::clm.rfm_state;                -- negative days
+SELECT 'n=5 as_of=2025-01-31 excluded=0 r=1:1 f=0:1 m=1:1'::clm.rfm_state;                 -- F below 1
 \set VERBOSITY default
 -- the full message of one of them
 SELECT 'n=3 r<=1,2 f>=1,2 m>=1,2'::clm.rfm_breakpoints;

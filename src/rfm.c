@@ -1181,7 +1181,13 @@ clm_rfm_state_in(PG_FUNCTION_ARGS)
 			st = state_reserve(st, 1);
 			e = &st->entries[st->n_entries];
 			e->dim = dim;
-			e->value = read_int64(&cur, PG_INT64_MIN, PG_INT64_MAX);
+			/* the ranges the transition produces, so every cut fits its list */
+			if (dim == DIM_R)
+				e->value = read_int64(&cur, 0, PG_INT32_MAX);
+			else if (dim == DIM_F)
+				e->value = read_int64(&cur, 1, PG_INT32_MAX - 1);
+			else
+				e->value = read_int64(&cur, -(PG_INT64_MAX - 1), PG_INT64_MAX - 1);
 			expect_word(&cur, ":");
 			e->count = read_int64(&cur, 1, PG_INT64_MAX);
 			if (st->n_entries > 0 && st->entries[st->n_entries - 1].dim == dim &&
