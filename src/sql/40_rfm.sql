@@ -189,9 +189,11 @@ CREATE FUNCTION @extschema@.rfm_segment(r_score integer, f_score integer, m_scor
     AS 'MODULE_PATHNAME', 'clm_rfm_segment' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rfm_segment(integer, integer, integer, text) IS 'the segment of an (r, f, m) score cell under a map (default rfm11) and the rule that fired: the covering rule with the lowest priority, then lowest rule_id; NULL if no rule covers the cell. The map is read once per query and call site';
 
+-- Not STRICT so that the planner inlines it (the C function it calls is
+-- strict, so a NULL argument still gives NULL).
 CREATE FUNCTION @extschema@.rfm_segment(s @extschema@.rfm_scores, map_name text DEFAULT 'rfm11')
     RETURNS @extschema@.rfm_segment_match
-    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    LANGUAGE sql STABLE PARALLEL SAFE
     RETURN @extschema@.rfm_segment((s).r_score, (s).f_score, (s).m_score, map_name);
 COMMENT ON FUNCTION @extschema@.rfm_segment(@extschema@.rfm_scores, text) IS 'the segment of a clm.rfm_score result under a map (default rfm11) and the rule that fired';
 
