@@ -585,14 +585,29 @@ score_values(const RfmBreakpoints *bp, int64 r, int64 f, int64 m, int *sc)
 	}
 }
 
-/* the blessed descriptor of clm.rfm_scores, cached for the call site */
-static TupleDesc
-scores_tupdesc(FunctionCallInfo fcinfo)
+/*
+ * Per call site state of clm.rfm_score: the blessed result descriptor and an
+ * aligned copy of the last breakpoints seen.  The breakpoints argument is
+ * usually the same value on every row (a join with one stored row); when
+ * its bytes match the copy, the copy is used without detoasting, copying or
+ * validating it again.
+ */
+typedef struct ScoreCache
 {
-	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	TupleDesc	tupdesc;
+	Size		bp_len;			/* payload bytes of the copy, 0 if none */
+	int64		bp_buf[(RFM_BP_SIZE(RFM_MAX_N) + 7) / 8];
+} ScoreCache;
 
-	if (tupdesc == NULL)
+/* the cache of this call site */
+static ScoreCache *
+score_cache(FunctionCallInfo fcinfo)
+{
+	ScoreCache *cache = (ScoreCache *) fcinfo->flinfo->fn_extra;
+
+	if (cache == NULL)
 	{
+		TupleDesc	tupdesc;
 		MemoryContext old;
 
 		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -600,18 +615,47 @@ scores_tupdesc(FunctionCallInfo fcinfo)
 		if (tupdesc->natts != 7)
 			elog(ERROR, "clm.rfm_scores has %d attributes, expected 7", tupdesc->natts);
 		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
-		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		cache = palloc0(sizeof(ScoreCache));
+		cache->tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
 		MemoryContextSwitchTo(old);
-		fcinfo->flinfo->fn_extra = tupdesc;
+		fcinfo->flinfo->fn_extra = cache;
 	}
-	return tupdesc;
+	return cache;
+}
+
+/* the breakpoints argument, from the call site's copy when unchanged */
+static const RfmBreakpoints *
+bp_arg_cached(FunctionCallInfo fcinfo, int argno)
+{
+	ScoreCache *cache = score_cache(fcinfo);
+	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	const char *data;
+	Size		len;
+
+	if (VARATT_IS_EXTERNAL(raw) || VARATT_IS_COMPRESSED(raw))
+		return bp_read(PG_GETARG_DATUM(argno));
+	data = VARDATA_ANY(raw);
+	len = VARSIZE_ANY_EXHDR(raw);
+	if (len != cache->bp_len || memcmp((char *) cache->bp_buf + VARHDRSZ, data, len) != 0)
+	{
+		if (len + VARHDRSZ > sizeof(cache->bp_buf))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("corrupt clm.rfm_breakpoints value")));
+		cache->bp_len = 0;
+		memcpy((char *) cache->bp_buf + VARHDRSZ, data, len);
+		SET_VARSIZE(cache->bp_buf, len + VARHDRSZ);
+		(void) bp_read(PointerGetDatum(cache->bp_buf));	/* validates */
+		cache->bp_len = len;
+	}
+	return (const RfmBreakpoints *) cache->bp_buf;
 }
 
 /* build the clm.rfm_scores row */
 static Datum
 score_tuple(FunctionCallInfo fcinfo, const RfmBreakpoints *bp, int64 r, int64 f, int64 m)
 {
-	TupleDesc	tupdesc = scores_tupdesc(fcinfo);
+	TupleDesc	tupdesc = score_cache(fcinfo)->tupdesc;
 	Datum		values[7];
 	bool		nulls[7] = {false, false, false, false, false, false, false};
 	int			sc[3];
@@ -683,7 +727,7 @@ Datum
 clm_rfm_score_profile(PG_FUNCTION_ARGS)
 {
 	ClmProfile *p = PG_GETARG_CLM_PROFILE(0);
-	RfmBreakpoints *bp = bp_read(PG_GETARG_DATUM(1));
+	const RfmBreakpoints *bp = bp_arg_cached(fcinfo, 1);
 	DateADT		as_of = finite_as_of(fcinfo, 2);
 	int64		r,
 				f,
@@ -701,7 +745,7 @@ clm_rfm_score_values(PG_FUNCTION_ARGS)
 	int32		r = PG_GETARG_INT32(0);
 	int32		f = PG_GETARG_INT32(1);
 	int64		m = numeric_to_units(PG_GETARG_DATUM(2));
-	RfmBreakpoints *bp = bp_read(PG_GETARG_DATUM(3));
+	const RfmBreakpoints *bp = bp_arg_cached(fcinfo, 3);
 
 	if (r < 0)
 		ereport(ERROR,
