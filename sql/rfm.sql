@@ -222,7 +222,22 @@ CREATE TABLE rfm_p_bp AS SELECT clm.rfm_breakpoints(p, '2025-01-31') AS bp, clm.
 SELECT s.bp::text = p.bp::text AS same5, s.bp7::text = p.bp7::text AS same7,
        (s.bp::text LIKE '%customers=27273 excluded=2727 %') AS counts
 FROM rfm_s_bp s, rfm_p_bp p;
+-- rfm_score and rfm_segment (which reads the map table through SPI) run in
+-- the parallel workers and give the serial labels
+EXPLAIN (COSTS OFF)
+SELECT (clm.rfm_segment(clm.rfm_score(p, 'n=5 r<=60,30,14,7 f>=2,3,4,6 m>=50,150,300,600', '2024-09-12'))).segment, count(*)
+FROM rfm_many GROUP BY 1;
+CREATE TABLE rfm_p_seg AS
+SELECT (clm.rfm_segment(clm.rfm_score(p, 'n=5 r<=60,30,14,7 f>=2,3,4,6 m>=50,150,300,600', '2024-09-12'))).segment, count(*)
+FROM rfm_many GROUP BY 1;
 RESET parallel_leader_participation;
+SET max_parallel_workers_per_gather = 0;
+CREATE TABLE rfm_s_seg AS
+SELECT (clm.rfm_segment(clm.rfm_score(p, 'n=5 r<=60,30,14,7 f>=2,3,4,6 m>=50,150,300,600', '2024-09-12'))).segment, count(*)
+FROM rfm_many GROUP BY 1;
+SELECT (SELECT count(*) FROM rfm_s_seg) AS segments,
+       (SELECT sum(count) FROM rfm_s_seg) AS customers,
+       (SELECT count(*) FROM (SELECT * FROM rfm_s_seg EXCEPT SELECT * FROM rfm_p_seg) d) AS differ;
 RESET max_parallel_workers_per_gather;
 
 -- The quantiles agree with plain SQL on the generated population: the

@@ -61,6 +61,7 @@ PG_FUNCTION_INFO_V1(clm_rfm_cut_points);
 PG_FUNCTION_INFO_V1(clm_rfm_score_profile);
 PG_FUNCTION_INFO_V1(clm_rfm_score_values);
 PG_FUNCTION_INFO_V1(clm_rfm_segment);
+PG_FUNCTION_INFO_V1(clm_rfm_segment_scores);
 
 #define RFM_MIN_N			2
 #define RFM_MAX_N			9
@@ -1345,18 +1346,14 @@ load_map(FunctionCallInfo fcinfo, text *map_name)
 }
 
 /*
- * clm.rfm_segment(r, f, m, map_name): the segment of a cell and the rule
- * that fired (lowest priority, then lowest rule_id).  The map is read once
- * per call site and query and kept in fn_extra, so labelling a million
+ * The segment of cell (r, f, m) under map_name and the rule that fired
+ * (lowest priority, then lowest rule_id), or NULL.  The map is read once per
+ * call site and query and kept in fn_extra, so labelling a million
  * customers reads the map table once.
  */
-Datum
-clm_rfm_segment(PG_FUNCTION_ARGS)
+static Datum
+segment_lookup(FunctionCallInfo fcinfo, int32 r, int32 f, int32 m, text *map_name)
 {
-	int32		r = PG_GETARG_INT32(0);
-	int32		f = PG_GETARG_INT32(1);
-	int32		m = PG_GETARG_INT32(2);
-	text	   *map_name = PG_GETARG_TEXT_PP(3);
 	RfmMapCache *cache = (RfmMapCache *) fcinfo->flinfo->fn_extra;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
@@ -1394,4 +1391,32 @@ clm_rfm_segment(PG_FUNCTION_ARGS)
 	values[1] = Int32GetDatum(cache->rule_id[w]);
 	values[2] = Int32GetDatum(cache->priority[w]);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(cache->tupdesc, values, nulls)));
+}
+
+/* clm.rfm_segment(r, f, m, map_name) */
+Datum
+clm_rfm_segment(PG_FUNCTION_ARGS)
+{
+	return segment_lookup(fcinfo, PG_GETARG_INT32(0), PG_GETARG_INT32(1),
+						  PG_GETARG_INT32(2), PG_GETARG_TEXT_PP(3));
+}
+
+/* clm.rfm_segment(scores clm.rfm_scores, map_name): NULL if a score is NULL */
+Datum
+clm_rfm_segment_scores(PG_FUNCTION_ARGS)
+{
+	HeapTupleHeader t = PG_GETARG_HEAPTUPLEHEADER(0);
+	int32		sc[3];
+	int			i;
+
+	for (i = 0; i < 3; i++)
+	{
+		bool		isnull;
+		Datum		d = GetAttributeByNum(t, (AttrNumber) (i + 1), &isnull);
+
+		if (isnull)
+			PG_RETURN_NULL();
+		sc[i] = DatumGetInt32(d);
+	}
+	return segment_lookup(fcinfo, sc[0], sc[1], sc[2], PG_GETARG_TEXT_PP(1));
 }

@@ -100,11 +100,11 @@ COMMENT ON COLUMN @extschema@.rfm_scores.total_spend IS 'M: net spend on or befo
 
 CREATE FUNCTION @extschema@.rfm_score(p @extschema@.profile, bp @extschema@.rfm_breakpoints, as_of date)
     RETURNS @extschema@.rfm_scores
-    AS 'MODULE_PATHNAME', 'clm_rfm_score_profile' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'clm_rfm_score_profile' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 50;
 COMMENT ON FUNCTION @extschema@.rfm_score(@extschema@.profile, @extschema@.rfm_breakpoints, date) IS 'the customer''s R, F and M scores as of a date under the given (possibly frozen) breakpoints; NULL if the customer has no purchase on or before as_of';
 CREATE FUNCTION @extschema@.rfm_score(days_since_last_purchase integer, orders integer, total_spend numeric, bp @extschema@.rfm_breakpoints)
     RETURNS @extschema@.rfm_scores
-    AS 'MODULE_PATHNAME', 'clm_rfm_score_values' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'clm_rfm_score_values' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE COST 50;
 COMMENT ON FUNCTION @extschema@.rfm_score(integer, integer, numeric, @extschema@.rfm_breakpoints) IS 'R, F and M scores of raw values (days since the last purchase >= 0, purchase days >= 1, net spend with at most 4 decimals) under the given breakpoints';
 
 -- Segment maps as data.
@@ -189,12 +189,9 @@ CREATE FUNCTION @extschema@.rfm_segment(r_score integer, f_score integer, m_scor
     AS 'MODULE_PATHNAME', 'clm_rfm_segment' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rfm_segment(integer, integer, integer, text) IS 'the segment of an (r, f, m) score cell under a map (default rfm11) and the rule that fired: the covering rule with the lowest priority, then lowest rule_id; NULL if no rule covers the cell. The map is read once per query and call site';
 
--- Not STRICT so that the planner inlines it (the C function it calls is
--- strict, so a NULL argument still gives NULL).
 CREATE FUNCTION @extschema@.rfm_segment(s @extschema@.rfm_scores, map_name text DEFAULT 'rfm11')
     RETURNS @extschema@.rfm_segment_match
-    LANGUAGE sql STABLE PARALLEL SAFE
-    RETURN @extschema@.rfm_segment((s).r_score, (s).f_score, (s).m_score, map_name);
+    AS 'MODULE_PATHNAME', 'clm_rfm_segment_scores' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.rfm_segment(@extschema@.rfm_scores, text) IS 'the segment of a clm.rfm_score result under a map (default rfm11) and the rule that fired';
 
 CREATE FUNCTION @extschema@.rfm_map_cells(map_name text, n integer DEFAULT 5,
