@@ -81,6 +81,17 @@ FROM rfm_prof, rfm_bp WHERE customer_id IN ('c1', 'c7', 'c8') ORDER BY customer_
 -- The value is storable and its text form round-trips exactly.
 SELECT bp::text::clm.rfm_breakpoints::text = bp::text AS round_trip FROM rfm_bp;
 
+-- Binary I/O (COPY BINARY, the binary protocol): a version byte and the
+-- text form, validated on input; both types round-trip.
+SELECT '/tmp/clm_rfm_' || pg_backend_pid() || '.bin' AS binfile \gset
+COPY (SELECT bp, 'n=5 as_of=2025-01-31 excluded=2 r=1:2,10:2,40:2,90:1 f=1:4,2:1,3:2 m=50000:1,200000:1,500000:1,1200000:2,2000000:1,3000000:1'::clm.rfm_state AS st
+      FROM rfm_bp) TO :'binfile' (FORMAT binary);
+CREATE TABLE rfm_bin (bp clm.rfm_breakpoints, st clm.rfm_state);
+COPY rfm_bin FROM :'binfile' (FORMAT binary);
+SELECT b.bp::text = a.bp::text AS same_bp, clm.rfm_state_final(b.st)::text = a.bp::text AS same_state
+FROM rfm_bin b, rfm_bp a;
+SELECT substr(clm.rfm_breakpoints_send(bp), 1, 8) AS binary_start FROM rfm_bp;
+
 -- The aggregate state is a real type (what Citus ships between nodes):
 -- exact (value, count) histograms.  Finalising the state of the population
 -- above gives the same breakpoints.

@@ -41,6 +41,7 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
+#include "libpq/pqformat.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -62,6 +63,10 @@ PG_FUNCTION_INFO_V1(clm_rfm_score_profile);
 PG_FUNCTION_INFO_V1(clm_rfm_score_values);
 PG_FUNCTION_INFO_V1(clm_rfm_segment);
 PG_FUNCTION_INFO_V1(clm_rfm_segment_scores);
+PG_FUNCTION_INFO_V1(clm_rfm_breakpoints_send);
+PG_FUNCTION_INFO_V1(clm_rfm_breakpoints_recv);
+PG_FUNCTION_INFO_V1(clm_rfm_state_send);
+PG_FUNCTION_INFO_V1(clm_rfm_state_recv);
 
 #define RFM_MIN_N			2
 #define RFM_MAX_N			9
@@ -1419,4 +1424,73 @@ clm_rfm_segment_scores(PG_FUNCTION_ARGS)
 		sc[i] = DatumGetInt32(d);
 	}
 	return segment_lookup(fcinfo, sc[0], sc[1], sc[2], PG_GETARG_TEXT_PP(1));
+}
+
+/* ---------- binary I/O ---------- */
+
+/*
+ * The binary form of both types is their text form (a version byte, then
+ * the text): it is compact enough, architecture independent, and goes
+ * through the same validation as text input.
+ */
+#define RFM_BINARY_VERSION	1
+
+/* send a cstring produced by an output function */
+static Datum
+send_text_form(char *s)
+{
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendbyte(&buf, RFM_BINARY_VERSION);
+	pq_sendtext(&buf, s, strlen(s));
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* the text carried by a binary message, for an input function */
+static char *
+recv_text_form(StringInfo buf, const char *type_name)
+{
+	int			version = pq_getmsgbyte(buf);
+	int			nbytes;
+
+	if (version != RFM_BINARY_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("unsupported binary format version %d for type %s", version, type_name)));
+	return pq_getmsgtext(buf, buf->len - buf->cursor, &nbytes);
+}
+
+/* binary output of clm.rfm_breakpoints */
+Datum
+clm_rfm_breakpoints_send(PG_FUNCTION_ARGS)
+{
+	return send_text_form(DatumGetCString(DirectFunctionCall1(clm_rfm_breakpoints_out,
+															  PG_GETARG_DATUM(0))));
+}
+
+/* binary input of clm.rfm_breakpoints (validated like text input) */
+Datum
+clm_rfm_breakpoints_recv(PG_FUNCTION_ARGS)
+{
+	char	   *s = recv_text_form((StringInfo) PG_GETARG_POINTER(0), "clm.rfm_breakpoints");
+
+	return DirectFunctionCall1(clm_rfm_breakpoints_in, CStringGetDatum(s));
+}
+
+/* binary output of clm.rfm_state */
+Datum
+clm_rfm_state_send(PG_FUNCTION_ARGS)
+{
+	return send_text_form(DatumGetCString(DirectFunctionCall1(clm_rfm_state_out,
+															  PG_GETARG_DATUM(0))));
+}
+
+/* binary input of clm.rfm_state (validated like text input) */
+Datum
+clm_rfm_state_recv(PG_FUNCTION_ARGS)
+{
+	char	   *s = recv_text_form((StringInfo) PG_GETARG_POINTER(0), "clm.rfm_state");
+
+	return DirectFunctionCall1(clm_rfm_state_in, CStringGetDatum(s));
 }

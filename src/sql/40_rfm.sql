@@ -7,9 +7,15 @@ CREATE FUNCTION @extschema@.rfm_breakpoints_in(cstring) RETURNS @extschema@.rfm_
     AS 'MODULE_PATHNAME', 'clm_rfm_breakpoints_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION @extschema@.rfm_breakpoints_out(@extschema@.rfm_breakpoints) RETURNS cstring
     AS 'MODULE_PATHNAME', 'clm_rfm_breakpoints_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.rfm_breakpoints_recv(internal) RETURNS @extschema@.rfm_breakpoints
+    AS 'MODULE_PATHNAME', 'clm_rfm_breakpoints_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.rfm_breakpoints_send(@extschema@.rfm_breakpoints) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'clm_rfm_breakpoints_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE TYPE @extschema@.rfm_breakpoints (
     INPUT = @extschema@.rfm_breakpoints_in,
     OUTPUT = @extschema@.rfm_breakpoints_out,
+    RECEIVE = @extschema@.rfm_breakpoints_recv,
+    SEND = @extschema@.rfm_breakpoints_send,
     INTERNALLENGTH = VARIABLE,
     ALIGNMENT = double,
     STORAGE = extended
@@ -17,6 +23,8 @@ CREATE TYPE @extschema@.rfm_breakpoints (
 COMMENT ON TYPE @extschema@.rfm_breakpoints IS 'RFM breakpoints for n scores: score s needs R <= r_cut[s] days since the last purchase, F >= f_cut[s] purchase days, M >= m_cut[s] net spend; from the clm.rfm_breakpoints aggregate (tie-aware quantiles, with as_of and population) or clm.rfm_breakpoints_fixed; storable, so scores can use frozen breakpoints';
 COMMENT ON FUNCTION @extschema@.rfm_breakpoints_in(cstring) IS 'text input of clm.rfm_breakpoints, e.g. ''n=3 r<=90,30 f>=2,4 m>=100,500'', fully validated';
 COMMENT ON FUNCTION @extschema@.rfm_breakpoints_out(@extschema@.rfm_breakpoints) IS 'text output of clm.rfm_breakpoints (round-trips exactly through the input function)';
+COMMENT ON FUNCTION @extschema@.rfm_breakpoints_recv(internal) IS 'binary input of clm.rfm_breakpoints (a version byte and the text form), validated like text input';
+COMMENT ON FUNCTION @extschema@.rfm_breakpoints_send(@extschema@.rfm_breakpoints) IS 'binary output of clm.rfm_breakpoints (a version byte and the text form)';
 
 -- The aggregate state: exact run-length histograms of R, F and M.
 CREATE TYPE @extschema@.rfm_state;
@@ -24,9 +32,15 @@ CREATE FUNCTION @extschema@.rfm_state_in(cstring) RETURNS @extschema@.rfm_state
     AS 'MODULE_PATHNAME', 'clm_rfm_state_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION @extschema@.rfm_state_out(@extschema@.rfm_state) RETURNS cstring
     AS 'MODULE_PATHNAME', 'clm_rfm_state_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.rfm_state_recv(internal) RETURNS @extschema@.rfm_state
+    AS 'MODULE_PATHNAME', 'clm_rfm_state_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.rfm_state_send(@extschema@.rfm_state) RETURNS bytea
+    AS 'MODULE_PATHNAME', 'clm_rfm_state_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE TYPE @extschema@.rfm_state (
     INPUT = @extschema@.rfm_state_in,
     OUTPUT = @extschema@.rfm_state_out,
+    RECEIVE = @extschema@.rfm_state_recv,
+    SEND = @extschema@.rfm_state_send,
     INTERNALLENGTH = VARIABLE,
     ALIGNMENT = double,
     STORAGE = extended
@@ -34,6 +48,8 @@ CREATE TYPE @extschema@.rfm_state (
 COMMENT ON TYPE @extschema@.rfm_state IS 'aggregate state of clm.rfm_breakpoints: exact (value, count) histograms of R, F and M (M in 1/10000 units) and the number of customers without a purchase';
 COMMENT ON FUNCTION @extschema@.rfm_state_in(cstring) IS 'text input of clm.rfm_state, fully validated';
 COMMENT ON FUNCTION @extschema@.rfm_state_out(@extschema@.rfm_state) IS 'text output of clm.rfm_state (sorted runs; round-trips exactly)';
+COMMENT ON FUNCTION @extschema@.rfm_state_recv(internal) IS 'binary input of clm.rfm_state (a version byte and the text form), validated like text input';
+COMMENT ON FUNCTION @extschema@.rfm_state_send(@extschema@.rfm_state) IS 'binary output of clm.rfm_state (a version byte and the text form)';
 
 CREATE FUNCTION @extschema@.rfm_state_trans(@extschema@.rfm_state, @extschema@.profile, date)
     RETURNS @extschema@.rfm_state
