@@ -9,6 +9,8 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 
 #include "period.h"
@@ -70,4 +72,55 @@ clm_finite_date(DateADT d, const char *what)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a finite date", what)));
 	return d;
+}
+
+/* a one-dimensional bigint[] of n zeros, allocated in cxt */
+ArrayType *
+clm_int8_array_alloc(MemoryContext cxt, int n)
+{
+	Size		size = ARR_OVERHEAD_NONULLS(1) + sizeof(int64) * (Size) n;
+	ArrayType  *a = (ArrayType *) MemoryContextAllocZero(cxt, size);
+
+	SET_VARSIZE(a, size);
+	a->ndim = 1;
+	a->dataoffset = 0;
+	a->elemtype = INT8OID;
+	ARR_DIMS(a)[0] = n;
+	ARR_LBOUND(a)[0] = 1;
+	return a;
+}
+
+/* the elements of a bigint[] state; 22023 unless 1-D, no NULLs, >= min_len */
+int64 *
+clm_int8_array_values(ArrayType *a, int min_len, int *len, const char *what)
+{
+	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != INT8OID ||
+		ARR_DIMS(a)[0] < min_len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s", what),
+				 errhint("Pass a value returned by the aggregate, unchanged.")));
+	*len = ARR_DIMS(a)[0];
+	return (int64 *) ARR_DATA_PTR(a);
+}
+
+/* raise the error for an inconsistent state value */
+void
+clm_bad_state(const char *what, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid %s: %s", what, detail),
+			 errhint("Pass a value returned by the aggregate, unchanged.")));
+}
+
+/* aggregate memory context, or an error outside an aggregate */
+MemoryContext
+clm_agg_context(FunctionCallInfo fcinfo, const char *name)
+{
+	MemoryContext cxt;
+
+	if (!AggCheckCallContext(fcinfo, &cxt))
+		elog(ERROR, "%s called in non-aggregate context", name);
+	return cxt;
 }

@@ -22,6 +22,8 @@
 #include "postgres.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "fmgr.h"
+#include "utils/array.h"
 
 typedef enum ClmPeriodKind
 {
@@ -111,5 +113,9 @@ extern ClmPeriodKind clm_parse_period(text *t);
 extern const char *clm_period_name(ClmPeriodKind kind);
 extern int32 clm_check_week_start(int32 ws);
 extern int32 clm_finite_date(DateADT d, const char *what);
+extern ArrayType *clm_int8_array_alloc(MemoryContext cxt, int n);
+extern int64 *clm_int8_array_values(ArrayType *a, int min_len, int *len, const char *what);
+extern void clm_bad_state(const char *what, const char *detail) pg_attribute_noreturn();
+extern MemoryContext clm_agg_context(FunctionCallInfo fcinfo, const char *name);
 
 #endif							/* CLM_PERIOD_H */

@@ -491,24 +491,6 @@ clm_stage_changes(PG_FUNCTION_ARGS)
 #define TM_CELLS	(CLM_N_STAGES * CLM_N_STAGES)
 #define TM_LEN		(TM_HEADER + TM_CELLS)
 
-/* a bigint[] of n zeros in cxt */
-static ArrayType *
-new_int8_array(MemoryContext cxt, int n)
-{
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	Size		size = ARR_OVERHEAD_NONULLS(1) + sizeof(int64) * n;
-	ArrayType  *a = (ArrayType *) palloc0(size);
-
-	SET_VARSIZE(a, size);
-	a->ndim = 1;
-	a->dataoffset = 0;
-	a->elemtype = INT8OID;
-	ARR_DIMS(a)[0] = n;
-	ARR_LBOUND(a)[0] = 1;
-	MemoryContextSwitchTo(old);
-	return a;
-}
-
 /* the transition-matrix array in d, checked; errcode for a bad one */
 static int64 *
 tm_values(ArrayType *a)
@@ -530,22 +512,11 @@ tm_values(ArrayType *a)
 	return v;
 }
 
-/* aggregate memory context or error */
-static MemoryContext
-agg_context(FunctionCallInfo fcinfo, const char *name)
-{
-	MemoryContext cxt;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		elog(ERROR, "%s called in non-aggregate context", name);
-	return cxt;
-}
-
 /* transition: add one customer's (stage on from, stage on to) */
 Datum
 clm_transitions_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = agg_context(fcinfo, "clm_transitions_trans");
+	MemoryContext cxt = clm_agg_context(fcinfo, "clm_transitions_trans");
 	ArrayType  *state;
 	int64	   *v;
 	ClmProfile *p;
@@ -563,7 +534,7 @@ clm_transitions_trans(PG_FUNCTION_ARGS)
 	check_range(from, to);
 	if (PG_ARGISNULL(0))
 	{
-		state = new_int8_array(cxt, TM_LEN);
+		state = clm_int8_array_alloc(cxt, TM_LEN);
 		v = (int64 *) ARR_DATA_PTR(state);
 		v[0] = 1;
 		v[1] = from;
@@ -589,7 +560,7 @@ clm_transitions_trans(PG_FUNCTION_ARGS)
 Datum
 clm_transitions_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = agg_context(fcinfo, "clm_transitions_combine");
+	MemoryContext cxt = clm_agg_context(fcinfo, "clm_transitions_combine");
 	ArrayType  *a;
 	ArrayType  *b;
 	int64	   *va;
@@ -606,7 +577,7 @@ clm_transitions_combine(PG_FUNCTION_ARGS)
 	vb = tm_values(b);
 	if (PG_ARGISNULL(0))
 	{
-		a = new_int8_array(cxt, TM_LEN);
+		a = clm_int8_array_alloc(cxt, TM_LEN);
 		memcpy(ARR_DATA_PTR(a), vb, sizeof(int64) * TM_LEN);
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
