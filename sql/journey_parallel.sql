@@ -1,5 +1,5 @@
--- The journey aggregates (clm.stage_transitions, clm.lifecycle,
--- clm.retention) give the same value under a parallel plan (partial
+-- The journey aggregates (clm.stage_transitions, clm.population_gap,
+-- clm.lifecycle, clm.retention) give the same value under a parallel plan (partial
 -- aggregates in workers, merged by the combine function) as serially.
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
@@ -28,7 +28,8 @@ SELECT clm.stage_transitions(p, '2024-09-01', '2025-03-01')::text AS par_tm,
        clm.lifecycle(p, '2024-01-01', '2025-12-31', 'month', 2, true, 7)::text AS par_lc_month,
        clm.retention(p, '2024-01-01', '2025-08-31', 'month')::text AS par_rt,
        clm.retention(p, '2024-01-01', '2025-08-31', 'month', 'on_or_after')::text AS par_rt_after,
-       clm.retention(p, '2024-03-01', '2025-08-31', 'week', ARRAY[0, 1, 4, 13])::text AS par_rt_br
+       clm.retention(p, '2024-03-01', '2025-08-31', 'week', ARRAY[0, 1, 4, 13])::text AS par_rt_br,
+       round(clm.population_gap(p, '2025-06-30')::numeric, 9) AS par_gap
 FROM journey_par \gset
 
 SET max_parallel_workers_per_gather = 0;
@@ -41,7 +42,8 @@ SELECT clm.stage_transitions(p, '2024-09-01', '2025-03-01')::text = :'par_tm' AS
        clm.lifecycle(p, '2024-01-01', '2025-12-31', 'month', 2, true, 7)::text = :'par_lc_month' AS same_lc_month,
        clm.retention(p, '2024-01-01', '2025-08-31', 'month')::text = :'par_rt' AS same_rt,
        clm.retention(p, '2024-01-01', '2025-08-31', 'month', 'on_or_after')::text = :'par_rt_after' AS same_rt_after,
-       clm.retention(p, '2024-03-01', '2025-08-31', 'week', ARRAY[0, 1, 4, 13])::text = :'par_rt_br' AS same_rt_br
+       clm.retention(p, '2024-03-01', '2025-08-31', 'week', ARRAY[0, 1, 4, 13])::text = :'par_rt_br' AS same_rt_br,
+       round(clm.population_gap(p, '2025-06-30')::numeric, 9) = :par_gap AS same_gap
 FROM journey_par;
 
 -- Cross-checks with the per-customer functions (serially):

@@ -76,6 +76,17 @@ SELECT (clm.stage(p, '2025-01-01', new_days => 0)).stage FROM pr WHERE customer 
 -- mean gaps (only d has two purchase days: on 2025-02-15 its mean gap is 10)
 SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY (clm.summary(p, '2025-02-15')).mean_gap_days)
 FROM pr;
+-- or the mean with clm.population_gap: on 2025-02-15 only d counts (10);
+-- on 2025-06-15 d has 5 purchase days over 161 days: 161/4 = 40.25; before
+-- anyone's second purchase: NULL
+SELECT clm.population_gap(p, '2025-02-15') AS feb, clm.population_gap(p, '2025-06-15') AS jun,
+       clm.population_gap(p, '2025-01-05') AS none
+FROM pr;
+-- used once per query: with g = 40.25 on 2025-06-15, a and b (t = 165 >
+-- 4 * 40.25 = 161) are lapsed; d: E = (2 * 40.25 + 161)/(2 + 4) = 40.25,
+-- t = 4 -> active
+SELECT customer, (clm.stage(p, '2025-06-15', population_gap_days => g.gap)).stage
+FROM pr, (SELECT clm.population_gap(p, '2025-06-15') AS gap FROM pr) g ORDER BY 1;
 
 -- Stage history of d, monthly 2025-01-01 .. 2025-07-01 (first of each month):
 --  Jan 1 new; Feb 1 active (t = 11, E = 20); Mar 1 active (t = 39 <= 40);

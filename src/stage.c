@@ -58,6 +58,7 @@ PG_FUNCTION_INFO_V1(clm_transitions_trans);
 PG_FUNCTION_INFO_V1(clm_transitions_combine);
 PG_FUNCTION_INFO_V1(clm_transitions_final);
 PG_FUNCTION_INFO_V1(clm_transition_rows);
+PG_FUNCTION_INFO_V1(clm_population_gap_trans);
 
 static const char *const stage_names[CLM_N_STAGES] = {
 	NULL, "prospect", "new", "active", "at_risk", "lapsed", "churned", "reactivated"
@@ -640,4 +641,50 @@ clm_transition_rows(PG_FUNCTION_ARGS)
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	return (Datum) 0;
+}
+
+/*
+ * Population gap: transition of clm.population_gap(p, as_of), the mean
+ * over customers with at least two purchase days on or before as_of of
+ * their mean gap (last - first purchase day) / (purchase days - 1).  The
+ * state is float8[3] {N, sum, sum of squares} as for the built-in avg(float8),
+ * whose combine (float8_combine) and final (float8_avg) functions are used.
+ */
+Datum
+clm_population_gap_trans(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
+	float8	   *tv;
+	ClmProfile *p;
+	ClmStageHist h;
+	int32		as_of;
+	double		g;
+
+	if (ARR_NDIM(state) != 1 || ARR_DIMS(state)[0] != 3 || ARR_HASNULL(state) ||
+		ARR_ELEMTYPE(state) != FLOAT8OID)
+		elog(ERROR, "clm_population_gap_trans: expected a 3-element float8 array");
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_ARRAYTYPE_P(state);
+	as_of = clm_finite_date(PG_GETARG_DATEADT(2), "as_of");
+	p = PG_GETARG_CLM_PROFILE(1);
+	clm_stage_hist_init(&h);
+	clm_stage_hist_advance(&h, clm_profile_days(p), p->n_days, 0, as_of);
+	if (h.k < 2)
+		PG_RETURN_ARRAYTYPE_P(state);
+	g = (double) (h.last_p - h.first_p) / (h.k - 1);
+	if (AggCheckCallContext(fcinfo, NULL))
+	{
+		/* the state is ours: update it in place */
+		tv = (float8 *) ARR_DATA_PTR(state);
+		tv[0] += 1.0;
+		tv[1] += g;
+		tv[2] += g * g;
+		PG_RETURN_ARRAYTYPE_P(state);
+	}
+	state = PG_GETARG_ARRAYTYPE_P_COPY(0);
+	tv = (float8 *) ARR_DATA_PTR(state);
+	tv[0] += 1.0;
+	tv[1] += g;
+	tv[2] += g * g;
+	PG_RETURN_ARRAYTYPE_P(state);
 }

@@ -106,3 +106,14 @@ CREATE FUNCTION @extschema@.transition_rows(matrix bigint[],
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'clm_transition_rows' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
 COMMENT ON FUNCTION @extschema@.transition_rows(bigint[]) IS 'the non-zero cells of a clm.stage_transitions matrix: from_stage (NULL = no event yet), to_stage, customers';
+
+-- Population gap for clm.stage: the mean of the customers' mean gaps.
+CREATE FUNCTION @extschema@.population_gap_trans(double precision[], @extschema@.profile, date)
+    RETURNS double precision[]
+    AS 'MODULE_PATHNAME', 'clm_population_gap_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.population_gap_trans(double precision[], @extschema@.profile, date) IS 'aggregate support: add one customer''s mean gap (transition function of clm.population_gap)';
+CREATE AGGREGATE @extschema@.population_gap(p @extschema@.profile, as_of date) (
+    SFUNC = @extschema@.population_gap_trans, STYPE = double precision[],
+    COMBINEFUNC = pg_catalog.float8_combine, FINALFUNC = pg_catalog.float8_avg,
+    INITCOND = '{0,0,0}', PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.population_gap(@extschema@.profile, date) IS 'mean over customers with two or more purchase days on or before as_of of their mean gap between purchase days (days); NULL if there is none; pass it to clm.stage as population_gap_days';
