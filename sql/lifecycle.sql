@@ -98,3 +98,11 @@ SELECT * FROM clm.lifecycle_rows('{1,9193,9206,2,1,1,0,1314,2,2,1,1,0,0,1,0,NULL
 SELECT * FROM clm.lifecycle_rows('{1,9193,9206,9,1,1,0,1314,2,2,1,1,0,0,1,0,3}');
 SELECT * FROM clm.lifecycle_rows('{1,9193,9206,2,1,1,0,1300,2,2,1,1,0,0,1,0,3}');
 \set VERBOSITY default
+-- parameters that change between rows, and dates past year 100000
+\set VERBOSITY sqlstate
+SELECT clm.lifecycle(p, '2025-03-03', '2025-03-16', x) FROM pr, (VALUES ('week'), ('month')) v(x);
+SELECT clm.lifecycle(p, '2025-03-03', '2025-03-16', 'week', 1, x, 1) FROM pr, (VALUES (true), (false)) v(x);
+SELECT clm.lifecycle(p, '99999-12-01', '100000-01-02', 'month') FROM pr;
+\set VERBOSITY default
+SELECT r.* FROM (SELECT clm.lifecycle(p, '99999-12-01', '99999-12-31', 'month') AS lc FROM pr) s,
+     clm.lifecycle_rows(s.lc) r;

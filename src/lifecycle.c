@@ -182,7 +182,10 @@ clm_lifecycle_trans(PG_FUNCTION_ARGS)
 		state = PG_GETARG_ARRAYTYPE_P(0);
 		v = (int64 *) ARR_DATA_PTR(state);
 		if (v[1] != PG_GETARG_DATEADT(2) || v[2] != PG_GETARG_DATEADT(3) ||
-			(PG_NARGS() > 5 && v[5] != PG_GETARG_INT32(5)))
+			v[3] != clm_parse_period(PG_GETARG_TEXT_PP(4)) ||
+			(PG_NARGS() > 5 && (v[5] != PG_GETARG_INT32(5) ||
+								v[6] != (PG_GETARG_BOOL(6) ? 1 : 0) ||
+								v[4] != PG_GETARG_INT32(7))))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("the parameters of clm.lifecycle must be the same for every row")));

@@ -71,6 +71,11 @@ clm_finite_date(DateADT d, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must be a finite date", what)));
+	/* keeps every period computation far from integer overflow */
+	if (d > CLM_MAX_DATE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is out of the supported range (up to year 100000)", what)));
 	return d;
 }
 

@@ -25,6 +25,9 @@
 #include "fmgr.h"
 #include "utils/array.h"
 
+/* largest date accepted as a parameter: 100000-01-01 */
+#define CLM_MAX_DATE		35793765
+
 typedef enum ClmPeriodKind
 {
 	CLM_PERIOD_DAY = 1,

@@ -308,9 +308,13 @@ clm_retention_trans(PG_FUNCTION_ARGS)
 		state = rt_new_state(fcinfo, cxt);
 	else
 	{
+		int64	   *v;
+
 		state = PG_GETARG_ARRAYTYPE_P(0);
-		if (((int64 *) ARR_DATA_PTR(state))[1] != PG_GETARG_DATEADT(2) ||
-			((int64 *) ARR_DATA_PTR(state))[2] != PG_GETARG_DATEADT(3))
+		v = (int64 *) ARR_DATA_PTR(state);
+		if (v[1] != PG_GETARG_DATEADT(2) || v[2] != PG_GETARG_DATEADT(3) ||
+			v[3] != clm_parse_period(PG_GETARG_TEXT_PP(4)) ||
+			(PG_NARGS() == 8 && v[4] != PG_GETARG_INT32(7)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("the parameters of clm.retention must be the same for every row")));
