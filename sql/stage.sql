@@ -38,6 +38,13 @@ SELECT o AS days_after, (clm.stage(p, date '2025-01-01' + o)).stage
 FROM pr, LATERAL (VALUES (0), (30), (61), (121), (241)) v(o)
 WHERE customer = 'b' ORDER BY o;
 
+-- clm.stage_name: the stage alone, same rules; with a population gap of 100
+-- days a (one purchase, E = 100) is active up to t = 200, at_risk up to 400
+SELECT o AS days_after, clm.stage_name(p, date '2025-01-01' + o) AS stage,
+       clm.stage_name(p, date '2025-01-01' + o, population_gap_days => 100) AS stage_gap_100
+FROM pr, LATERAL (VALUES (-1), (0), (61), (121), (241)) v(o)
+WHERE customer = 'a' ORDER BY o;
+
 -- c: activity on 2 days, no purchase: prospect from 2025-01-05, NULL before.
 SELECT d, s.* FROM pr, LATERAL (VALUES (date '2025-01-04'), ('2025-01-05'), ('2025-03-01')) v(d),
      LATERAL clm.stage(p, d) s
@@ -140,6 +147,7 @@ SELECT clm.stage(p, '2025-01-01', population_gap_days => 0) FROM pr WHERE custom
 SELECT clm.stage(p, '2025-01-01', prior_strength => -1) FROM pr WHERE customer = 'a';
 SELECT clm.stage(p, '2025-01-01', new_days => -1) FROM pr WHERE customer = 'a';
 SELECT clm.stage(p, '2025-01-01', active_ratio => 5) FROM pr WHERE customer = 'a';
+SELECT clm.stage_name(p, '2025-01-01', lapsed_ratio => 'Infinity') FROM pr WHERE customer = 'a';
 SELECT clm.stage(p, 'infinity') FROM pr WHERE customer = 'a';
 SELECT * FROM pr, clm.stage_history(p, '2025-01-01', '2025-02-01', 'year') WHERE customer = 'a';
 SELECT * FROM pr, clm.stage_history(p, '2025-01-01', '2025-02-01', 'week', 0) WHERE customer = 'a';

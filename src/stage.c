@@ -42,7 +42,6 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "funcapi.h"
-#include "lib/stringinfo.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
@@ -52,6 +51,7 @@
 #include "stage.h"
 
 PG_FUNCTION_INFO_V1(clm_stage);
+PG_FUNCTION_INFO_V1(clm_stage_only);
 PG_FUNCTION_INFO_V1(clm_stage_history);
 PG_FUNCTION_INFO_V1(clm_stage_changes);
 PG_FUNCTION_INFO_V1(clm_transitions_trans);
@@ -238,61 +238,59 @@ clm_stage_at(const ClmStageRules *r, const ClmProfile *p, int32 day)
 	return res.stage;
 }
 
-/* append x rounded to two decimals, without trailing zeros */
-static void
-append_num(StringInfo buf, double x)
+/* x rounded to two decimals, without trailing zeros, into buf */
+static char *
+format_num(char *buf, size_t size, double x)
 {
-	char		tmp[64];
 	size_t		len;
 
-	snprintf(tmp, sizeof(tmp), "%.2f", x);
-	len = strlen(tmp);
-	while (len > 0 && tmp[len - 1] == '0')
-		tmp[--len] = '\0';
-	if (len > 0 && tmp[len - 1] == '.')
-		tmp[--len] = '\0';
-	appendStringInfoString(buf, tmp);
+	snprintf(buf, size, "%.2f", x);
+	len = strlen(buf);
+	while (len > 0 && buf[len - 1] == '0')
+		buf[--len] = '\0';
+	if (len > 0 && buf[len - 1] == '.')
+		buf[--len] = '\0';
+	return buf;
 }
 
-/* the human-readable reason for a stage */
-static char *
+/* the human-readable reason for a stage, as a text datum */
+static Datum
 stage_reason(const ClmStageRules *r, const ClmStageHist *h, int32 day,
 			 const ClmStageResult *res)
 {
-	StringInfoData buf;
+	char		buf[256];
+	char		n1[64];
+	char		n2[64];
 
-	initStringInfo(&buf);
 	switch (res->stage)
 	{
 		case CLM_STAGE_NONE:
-			appendStringInfoString(&buf, "no event on or before this day");
+			snprintf(buf, sizeof(buf), "no event on or before this day");
 			break;
 		case CLM_STAGE_PROSPECT:
-			appendStringInfo(&buf, "activity on %d day%s but no purchase, last seen %d days ago",
-							 h->n_seen, h->n_seen == 1 ? "" : "s",
-							 day - h->last_seen);
+			snprintf(buf, sizeof(buf), "activity on %d day%s but no purchase, last seen %d days ago",
+					 h->n_seen, h->n_seen == 1 ? "" : "s", day - h->last_seen);
 			break;
 		case CLM_STAGE_NEW:
-			appendStringInfo(&buf, "first purchase %d days ago, new for %d days",
-							 day - h->first_p, r->new_days);
+			snprintf(buf, sizeof(buf), "first purchase %d days ago, new for %d days",
+					 day - h->first_p, r->new_days);
 			break;
 		case CLM_STAGE_REACTIVATED:
-			appendStringInfo(&buf, "bought again %d days ago after %d days without a purchase (",
-							 res->since_last, res->winback_gap);
-			append_num(&buf, res->winback_ratio);
-			appendStringInfoString(&buf, " times the expected gap of ");
-			append_num(&buf, res->winback_expected);
-			appendStringInfoString(&buf, " days)");
+			snprintf(buf, sizeof(buf),
+					 "bought again %d days ago after %d days without a purchase (%s times the expected gap of %s days)",
+					 res->since_last, res->winback_gap,
+					 format_num(n1, sizeof(n1), res->winback_ratio),
+					 format_num(n2, sizeof(n2), res->winback_expected));
 			break;
 		default:
-			appendStringInfo(&buf, "%d days since last purchase, ", res->since_last);
-			append_num(&buf, res->ratio);
-			appendStringInfoString(&buf, " times the expected gap of ");
-			append_num(&buf, res->expected_gap);
-			appendStringInfoString(&buf, " days");
+			snprintf(buf, sizeof(buf),
+					 "%d days since last purchase, %s times the expected gap of %s days",
+					 res->since_last,
+					 format_num(n1, sizeof(n1), res->ratio),
+					 format_num(n2, sizeof(n2), res->expected_gap));
 			break;
 	}
-	return buf.data;
+	return CStringGetTextDatum(buf);
 }
 
 /* fill the five columns of clm.stage_result */
@@ -307,7 +305,7 @@ stage_values(const ClmStageRules *r, const ClmStageHist *h, int32 day,
 		nulls[0] = true;
 	else
 		values[0] = CStringGetTextDatum(clm_stage_name(res->stage));
-	values[1] = CStringGetTextDatum(stage_reason(r, h, day, res));
+	values[1] = stage_reason(r, h, day, res);
 	values[2] = Float8GetDatum(res->expected_gap);
 	values[3] = Int32GetDatum(res->since_last);
 	values[4] = Float8GetDatum(res->ratio);
@@ -331,14 +329,42 @@ clm_stage(PG_FUNCTION_ARGS)
 	bool		nulls[5];
 
 	rules_from_args(fcinfo, 2, &r);
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
+	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	if (tupdesc == NULL)
+	{
+		/* look the row type up once per query, not once per row */
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = tupdesc;
+	}
 	clm_stage_hist_init(&h);
 	clm_stage_hist_advance(&h, clm_profile_days(p), p->n_days, 0, as_of);
 	clm_stage_eval(&r, &h, as_of, &res);
 	stage_values(&r, &h, as_of, &res, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * clm.stage_name(p, as_of, rules...): the stage alone (no reason), for
+ * queries over every customer
+ */
+Datum
+clm_stage_only(PG_FUNCTION_ARGS)
+{
+	ClmProfile *p = PG_GETARG_CLM_PROFILE(0);
+	int32		as_of = clm_finite_date(PG_GETARG_DATEADT(1), "as_of");
+	ClmStageRules r;
+	ClmStage	st;
+
+	rules_from_args(fcinfo, 2, &r);
+	st = clm_stage_at(&r, p, as_of);
+	if (st == CLM_STAGE_NONE)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(clm_stage_name(st)));
 }
 
 /* check a [from, to] range */
@@ -464,7 +490,7 @@ clm_stage_changes(PG_FUNCTION_ARGS)
 			else
 				values[1] = CStringGetTextDatum(clm_stage_name(prev));
 			values[2] = CStringGetTextDatum(clm_stage_name(res.stage));
-			values[3] = CStringGetTextDatum(stage_reason(&r, &h, d, &res));
+			values[3] = stage_reason(&r, &h, d, &res);
 			values[4] = Int32GetDatum(d - prev_since);
 			nulls[4] = (prev == CLM_STAGE_NONE);
 			values[5] = Int32GetDatum(d - dormant_since);

@@ -27,6 +27,18 @@ CREATE FUNCTION @extschema@.stage(p @extschema@.profile, as_of date DEFAULT CURR
     AS 'MODULE_PATHNAME', 'clm_stage' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.stage(@extschema@.profile, date, double precision, double precision, integer, double precision, double precision, double precision, boolean) IS 'lifecycle stage of a customer as of a day (prospect, new, active, at_risk, lapsed, churned, reactivated) relative to the customer''s own expected gap between purchases, with the reason; fixed_days => true uses population_gap_days for everyone';
 
+CREATE FUNCTION @extschema@.stage_name(p @extschema@.profile, as_of date DEFAULT CURRENT_DATE,
+    population_gap_days double precision DEFAULT 30,
+    prior_strength double precision DEFAULT 2,
+    new_days integer DEFAULT 30,
+    active_ratio double precision DEFAULT 2,
+    at_risk_ratio double precision DEFAULT 4,
+    lapsed_ratio double precision DEFAULT 8,
+    fixed_days boolean DEFAULT false)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'clm_stage_only' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.stage_name(@extschema@.profile, date, double precision, double precision, integer, double precision, double precision, double precision, boolean) IS 'the stage of clm.stage alone, without the reason (cheaper over every customer); NULL if no event on or before as_of';
+
 CREATE FUNCTION @extschema@.stage_history(p @extschema@.profile, "from" date, "to" date,
     period text DEFAULT 'month',
     week_start integer DEFAULT 1,

@@ -137,8 +137,9 @@ ANALYZE profiles;
 SELECT '@@Q ' || :'QN' || ' ' || extract(epoch FROM clock_timestamp()) AS m \\g
 CREATE TEMP TABLE j_stage AS
 WITH g AS (SELECT clm.population_gap(p, date '$ASOF' - 1) AS gap FROM profiles)
-SELECT customer_id, s.*
-FROM profiles, g, LATERAL clm.stage(p, date '$ASOF' - 1, population_gap_days => coalesce(g.gap, 30)) s;
+SELECT customer_id, (s).*
+FROM (SELECT customer_id, clm.stage(p, date '$ASOF' - 1, population_gap_days => coalesce(g.gap, 30)) AS s
+      FROM profiles, g OFFSET 0) x;
 SELECT '@@E ' || :'QN' || ' ' || extract(epoch FROM clock_timestamp()) AS m \\g
 
 \\set QN J_lifecycle
