@@ -238,12 +238,28 @@ clm_stage_at(const ClmStageRules *r, const ClmProfile *p, int32 day)
 	return res.stage;
 }
 
-/* x rounded to two decimals, without trailing zeros, into buf */
+/*
+ * x rounded to two decimals, without trailing zeros, into buf.  Integer
+ * arithmetic (much cheaper than printf of a double) for the usual range.
+ */
 static char *
 format_num(char *buf, size_t size, double x)
 {
 	size_t		len;
 
+	if (x >= 0 && x < 1e15)
+	{
+		int64		v = (int64) llround(x * 100.0);
+		int			frac = (int) (v % 100);
+
+		if (frac == 0)
+			snprintf(buf, size, INT64_FORMAT, v / 100);
+		else if (frac % 10 == 0)
+			snprintf(buf, size, INT64_FORMAT ".%d", v / 100, frac / 10);
+		else
+			snprintf(buf, size, INT64_FORMAT ".%02d", v / 100, frac);
+		return buf;
+	}
 	snprintf(buf, size, "%.2f", x);
 	len = strlen(buf);
 	while (len > 0 && buf[len - 1] == '0')
