@@ -58,4 +58,46 @@ SELECT (SELECT sum(new_customers) FROM clm.lifecycle_rows(
 SELECT (SELECT cohort_customers FROM clm.retention_rows(:'par_rt'::bigint[]) WHERE cohort IS NULL AND period_offset = 0)
      = (SELECT count(*) FROM journey_par WHERE (clm.summary(p, '2025-08-31')).orders > 0) AS cohorts_add_up;
 
+-- Independent re-computations in plain SQL over the same profiles:
+-- stage_history and stage_changes agree with clm.stage on every day asked,
+SELECT count(*) AS history_mismatches
+FROM journey_par j, clm.stage_history(j.p, '2024-01-01', '2025-12-31', 'week') h
+WHERE j.customer <= 300 AND h.stage IS DISTINCT FROM clm.stage_name(j.p, h.period_start);
+SELECT count(*) AS changes_mismatches
+FROM journey_par j, generate_series(date '2024-01-01', date '2025-12-31', interval '13 days') d
+WHERE j.customer <= 100
+  AND clm.stage_name(j.p, d::date) IS DISTINCT FROM
+      (SELECT c.to_stage FROM clm.stage_changes(j.p, '2023-01-01', d::date) c
+       ORDER BY c.changed_on DESC LIMIT 1);
+-- and weekly lifecycle counts (K = 1, any event) equal the window-function
+-- formulation over the profiles' days (ISO weeks of the stored days; the
+-- range 2024-06-01 .. 2025-06-30 covers the whole weeks 2024-05-27 .. 2025-06-30).
+WITH w AS (
+  SELECT DISTINCT customer, d.day - (extract(isodow FROM d.day)::int - 1) AS wk
+  FROM journey_par, clm.profile_days(p) d
+), s AS (
+  SELECT customer, wk, lag(wk) OVER (PARTITION BY customer ORDER BY wk) AS prev,
+         lead(wk) OVER (PARTITION BY customer ORDER BY wk) AS next
+  FROM w
+), st AS (
+  SELECT wk AS period_start,
+         CASE WHEN prev IS NULL THEN 'new' WHEN prev = wk - 7 THEN 'returning' ELSE 'resurrecting' END AS status
+  FROM s
+  UNION ALL
+  SELECT wk + 7, 'dormant' FROM s WHERE next IS NULL OR next > wk + 7
+), plain AS (
+  SELECT period_start,
+         count(*) FILTER (WHERE status = 'new') AS n, count(*) FILTER (WHERE status = 'returning') AS r,
+         count(*) FILTER (WHERE status = 'resurrecting') AS z, count(*) FILTER (WHERE status = 'dormant') AS d
+  FROM st WHERE period_start BETWEEN '2024-05-27' AND '2025-06-30' GROUP BY 1
+), ours AS (
+  SELECT period_start, new_customers AS n, returning_customers AS r, resurrecting_customers AS z,
+         dormant_customers AS d
+  FROM clm.lifecycle_rows(:'par_lc_week'::bigint[])
+  WHERE new_customers + returning_customers + resurrecting_customers + dormant_customers > 0
+)
+SELECT (SELECT count(*) FROM (SELECT * FROM plain EXCEPT SELECT * FROM ours) x) AS only_plain,
+       (SELECT count(*) FROM (SELECT * FROM ours EXCEPT SELECT * FROM plain) x) AS only_ours,
+       (SELECT count(*) FROM ours) AS weeks;
+
 DROP TABLE journey_par;
