@@ -100,4 +100,25 @@ SELECT (SELECT count(*) FROM (SELECT * FROM plain EXCEPT SELECT * FROM ours) x) 
        (SELECT count(*) FROM (SELECT * FROM ours EXCEPT SELECT * FROM plain) x) AS only_ours,
        (SELECT count(*) FROM ours) AS weeks;
 
+-- Monthly exact retention equals the GROUP BY month-offset formulation
+-- (Q3 of the plain-SQL baseline) over the same purchase days; every cohort
+-- from 2024-01 on is complete through August 2025.
+WITH pm AS (
+  SELECT DISTINCT customer, date_trunc('month', d.day)::date AS m
+  FROM journey_par, clm.profile_days(p) d WHERE d.orders > 0 AND d.day <= '2025-08-31'
+), c AS (
+  SELECT customer, min(m) AS cohort FROM pm GROUP BY 1
+), plain AS (
+  SELECT c.cohort, ((extract(year FROM pm.m) * 12 + extract(month FROM pm.m))
+                    - (extract(year FROM c.cohort) * 12 + extract(month FROM c.cohort)))::int AS o,
+         count(*) AS retained
+  FROM pm JOIN c USING (customer) GROUP BY 1, 2
+), ours AS (
+  SELECT cohort, period_offset AS o, retained_customers AS retained
+  FROM clm.retention_rows(:'par_rt'::bigint[]) WHERE cohort IS NOT NULL AND retained_customers > 0
+)
+SELECT (SELECT count(*) FROM (SELECT * FROM plain EXCEPT SELECT * FROM ours) x) AS only_plain,
+       (SELECT count(*) FROM (SELECT * FROM ours EXCEPT SELECT * FROM plain) x) AS only_ours,
+       (SELECT count(*) FROM ours) AS cells;
+
 DROP TABLE journey_par;
