@@ -1,0 +1,131 @@
+/*-------------------------------------------------------------------------
+ *
+ * period.c
+ *	  Parsing and checking of period parameters (see period.h).
+ *
+ * Portions Copyright (c) 2026, clm developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "period.h"
+
+/* 'day', 'week' or 'month', or a 22023 error */
+ClmPeriodKind
+clm_parse_period(text *t)
+{
+	char	   *s = text_to_cstring(t);
+	ClmPeriodKind k;
+
+	if (strcmp(s, "day") == 0)
+		k = CLM_PERIOD_DAY;
+	else if (strcmp(s, "week") == 0)
+		k = CLM_PERIOD_WEEK;
+	else if (strcmp(s, "month") == 0)
+		k = CLM_PERIOD_MONTH;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid period \"%s\"", s),
+				 errhint("Use 'day', 'week' or 'month'.")));
+	pfree(s);
+	return k;
+}
+
+/* the SQL spelling of a period kind */
+const char *
+clm_period_name(ClmPeriodKind kind)
+{
+	switch (kind)
+	{
+		case CLM_PERIOD_DAY:
+			return "day";
+		case CLM_PERIOD_WEEK:
+			return "week";
+		default:
+			return "month";
+	}
+}
+
+/* week_start must be an ISO day of week */
+int32
+clm_check_week_start(int32 ws)
+{
+	if (ws < 1 || ws > 7)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("week_start must be between 1 (Monday) and 7 (Sunday), got %d", ws)));
+	return ws;
+}
+
+/* dates bounding a range must be finite */
+int32
+clm_finite_date(DateADT d, const char *what)
+{
+	if (DATE_NOT_FINITE(d))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a finite date", what)));
+	/* keeps every period computation far from integer overflow */
+	if (d > CLM_MAX_DATE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s is out of the supported range (up to year 100000)", what)));
+	return d;
+}
+
+/* a one-dimensional bigint[] of n zeros, allocated in cxt */
+ArrayType *
+clm_int8_array_alloc(MemoryContext cxt, int n)
+{
+	Size		size = ARR_OVERHEAD_NONULLS(1) + sizeof(int64) * (Size) n;
+	ArrayType  *a = (ArrayType *) MemoryContextAllocZero(cxt, size);
+
+	SET_VARSIZE(a, size);
+	a->ndim = 1;
+	a->dataoffset = 0;
+	a->elemtype = INT8OID;
+	ARR_DIMS(a)[0] = n;
+	ARR_LBOUND(a)[0] = 1;
+	return a;
+}
+
+/* the elements of a bigint[] state; 22023 unless 1-D, no NULLs, >= min_len */
+int64 *
+clm_int8_array_values(ArrayType *a, int min_len, int *len, const char *what)
+{
+	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != INT8OID ||
+		ARR_DIMS(a)[0] < min_len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s", what),
+				 errhint("Pass a value returned by the aggregate, unchanged.")));
+	*len = ARR_DIMS(a)[0];
+	return (int64 *) ARR_DATA_PTR(a);
+}
+
+/* raise the error for an inconsistent state value */
+void
+clm_bad_state(const char *what, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid %s: %s", what, detail),
+			 errhint("Pass a value returned by the aggregate, unchanged.")));
+}
+
+/* aggregate memory context, or an error outside an aggregate */
+MemoryContext
+clm_agg_context(FunctionCallInfo fcinfo, const char *name)
+{
+	MemoryContext cxt;
+
+	if (!AggCheckCallContext(fcinfo, &cxt))
+		elog(ERROR, "%s called in non-aggregate context", name);
+	return cxt;
+}

@@ -1,0 +1,732 @@
+/*-------------------------------------------------------------------------
+ *
+ * stage.c
+ *	  Lifecycle stage of a customer as of a day, stage history, stage
+ *	  changes and the transition-matrix aggregate.
+ *
+ * Definitions (docs/journey.md has the reference text).  Let d_1 < ... <
+ * d_k be the customer's purchase days on or before the day D, and g the
+ * population gap (days), kappa the prior strength.
+ *
+ *	 expected gap E = (kappa * g + (d_k - d_1)) / (kappa + k - 1)
+ *
+ * which is the mean of the customer's k - 1 own gaps, (d_k - d_1)/(k - 1),
+ * shrunk toward g as if kappa extra gaps of length g had been seen (the
+ * posterior mean of the gap under a conjugate prior).  With k = 1, or when
+ * kappa + k - 1 = 0, or with fixed_days, E = g.  Then with t = D - d_k and
+ * the ratio r = t / E:
+ *
+ *	 no event on or before D				-> NULL (no stage)
+ *	 events but k = 0						-> prospect
+ *	 D - d_1 < new_days						-> new
+ *	 r <= active_ratio and the stage on d_k - 1 was lapsed or churned
+ *											-> reactivated
+ *	 r <= active_ratio						-> active
+ *	 r <= at_risk_ratio						-> at_risk
+ *	 r <= lapsed_ratio						-> lapsed
+ *	 otherwise								-> churned
+ *
+ * "The stage on d_k - 1 was lapsed or churned" uses the same rules on the
+ * history before the last purchase: d_k - 1 - d_1 >= new_days and
+ * (d_k - 1 - d_{k-1}) > at_risk_ratio * E', E' the expected gap from
+ * d_1 .. d_{k-1}.
+ *
+ * Portions Copyright (c) 2026, clm developers
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+
+#include "period.h"
+#include "profile.h"
+#include "stage.h"
+
+PG_FUNCTION_INFO_V1(clm_stage);
+PG_FUNCTION_INFO_V1(clm_stage_only);
+PG_FUNCTION_INFO_V1(clm_stage_history);
+PG_FUNCTION_INFO_V1(clm_stage_changes);
+PG_FUNCTION_INFO_V1(clm_transitions_trans);
+PG_FUNCTION_INFO_V1(clm_transitions_combine);
+PG_FUNCTION_INFO_V1(clm_transitions_final);
+PG_FUNCTION_INFO_V1(clm_transition_rows);
+PG_FUNCTION_INFO_V1(clm_population_gap_trans);
+
+static const char *const stage_names[CLM_N_STAGES] = {
+	NULL, "prospect", "new", "active", "at_risk", "lapsed", "churned", "reactivated"
+};
+
+/* the SQL name of a stage (NULL for none) */
+const char *
+clm_stage_name(ClmStage s)
+{
+	return stage_names[s];
+}
+
+/* reject rules that cannot define ordered stages */
+void
+clm_stage_rules_check(const ClmStageRules *r)
+{
+	if (!(r->population_gap > 0) || isinf(r->population_gap))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("population_gap_days must be a positive finite number of days"),
+				 errhint("Compute it with percentile_cont(0.5) WITHIN GROUP (ORDER BY (clm.summary(p, as_of)).mean_gap_days).")));
+	if (!(r->prior_strength >= 0) || isinf(r->prior_strength))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("prior_strength must be a finite number >= 0")));
+	if (r->new_days < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("new_days must be >= 0")));
+	if (!(r->active_ratio > 0) || !(r->at_risk_ratio >= r->active_ratio) ||
+		!(r->lapsed_ratio >= r->at_risk_ratio) || isinf(r->lapsed_ratio))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("stage ratios must satisfy 0 < active_ratio <= at_risk_ratio <= lapsed_ratio < infinity")));
+}
+
+/* read the rules from arguments first .. first+6 (defaults for missing ones) */
+static void
+rules_from_args(FunctionCallInfo fcinfo, int first, ClmStageRules *r)
+{
+	int			i;
+
+	r->population_gap = 30.0;
+	r->prior_strength = 2.0;
+	r->new_days = 30;
+	r->active_ratio = 2.0;
+	r->at_risk_ratio = 4.0;
+	r->lapsed_ratio = 8.0;
+	r->fixed_days = false;
+	for (i = first; i < PG_NARGS() && i < first + 7; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("stage rules must not be NULL")));
+	if (PG_NARGS() > first)
+		r->population_gap = PG_GETARG_FLOAT8(first);
+	if (PG_NARGS() > first + 1)
+		r->prior_strength = PG_GETARG_FLOAT8(first + 1);
+	if (PG_NARGS() > first + 2)
+		r->new_days = PG_GETARG_INT32(first + 2);
+	if (PG_NARGS() > first + 3)
+		r->active_ratio = PG_GETARG_FLOAT8(first + 3);
+	if (PG_NARGS() > first + 4)
+		r->at_risk_ratio = PG_GETARG_FLOAT8(first + 4);
+	if (PG_NARGS() > first + 5)
+		r->lapsed_ratio = PG_GETARG_FLOAT8(first + 5);
+	if (PG_NARGS() > first + 6)
+		r->fixed_days = PG_GETARG_BOOL(first + 6);
+	clm_stage_rules_check(r);
+}
+
+/* empty history */
+void
+clm_stage_hist_init(ClmStageHist *h)
+{
+	memset(h, 0, sizeof(*h));
+}
+
+/* add days[i ..] with day <= day to h; returns the new i */
+int32
+clm_stage_hist_advance(ClmStageHist *h, const ClmDay *days, int32 n,
+					   int32 i, int32 day)
+{
+	while (i < n && days[i].day <= day)
+	{
+		if (h->n_seen == 0)
+			h->first_seen = days[i].day;
+		h->last_seen = days[i].day;
+		h->n_seen++;
+		if (days[i].orders > 0)
+		{
+			if (h->k == 0)
+				h->first_p = days[i].day;
+			h->prev_p = h->last_p;
+			h->last_p = days[i].day;
+			h->k++;
+		}
+		i++;
+	}
+	return i;
+}
+
+/* expected gap from k purchase days spanning first .. last */
+static double
+expected_gap(const ClmStageRules *r, int32 k, int32 first, int32 last)
+{
+	double		denom = r->prior_strength + (k - 1);
+
+	if (r->fixed_days || k <= 1 || denom <= 0)
+		return r->population_gap;
+	return (r->prior_strength * r->population_gap + (double) (last - first)) / denom;
+}
+
+/* the stage on day given the history as of that day (see the file header) */
+void
+clm_stage_eval(const ClmStageRules *r, const ClmStageHist *h, int32 day,
+			   ClmStageResult *res)
+{
+	double		e;
+	double		t;
+
+	memset(res, 0, sizeof(*res));
+	if (h->n_seen == 0)
+	{
+		res->stage = CLM_STAGE_NONE;
+		return;
+	}
+	if (h->k == 0)
+	{
+		res->stage = CLM_STAGE_PROSPECT;
+		return;
+	}
+	e = expected_gap(r, h->k, h->first_p, h->last_p);
+	res->expected_gap = e;
+	res->since_last = day - h->last_p;
+	t = (double) res->since_last;
+	res->ratio = t / e;
+	if ((int64) day - h->first_p < r->new_days)
+		res->stage = CLM_STAGE_NEW;
+	else if (t <= r->active_ratio * e)
+	{
+		res->stage = CLM_STAGE_ACTIVE;
+		if (h->k >= 2)
+		{
+			int32		before = h->last_p - 1;
+			double		e_prev = expected_gap(r, h->k - 1, h->first_p, h->prev_p);
+			double		t_prev = (double) (before - h->prev_p);
+
+			if ((int64) before - h->first_p >= r->new_days &&
+				t_prev > r->at_risk_ratio * e_prev)
+			{
+				res->stage = CLM_STAGE_REACTIVATED;
+				res->winback_gap = before - h->prev_p;
+				res->winback_expected = e_prev;
+				res->winback_ratio = t_prev / e_prev;
+			}
+		}
+	}
+	else if (t <= r->at_risk_ratio * e)
+		res->stage = CLM_STAGE_AT_RISK;
+	else if (t <= r->lapsed_ratio * e)
+		res->stage = CLM_STAGE_LAPSED;
+	else
+		res->stage = CLM_STAGE_CHURNED;
+}
+
+/* the stage of profile p on day (no reason) */
+ClmStage
+clm_stage_at(const ClmStageRules *r, const ClmProfile *p, int32 day)
+{
+	ClmStageHist h;
+	ClmStageResult res;
+
+	clm_stage_hist_init(&h);
+	clm_stage_hist_advance(&h, clm_profile_days(p), p->n_days, 0, day);
+	clm_stage_eval(r, &h, day, &res);
+	return res.stage;
+}
+
+/*
+ * x rounded to two decimals, without trailing zeros, into buf.  Integer
+ * arithmetic (much cheaper than printf of a double) for the usual range.
+ */
+static char *
+format_num(char *buf, size_t size, double x)
+{
+	size_t		len;
+
+	if (x >= 0 && x < 1e15)
+	{
+		int64		v = (int64) llround(x * 100.0);
+		int			frac = (int) (v % 100);
+
+		if (frac == 0)
+			snprintf(buf, size, INT64_FORMAT, v / 100);
+		else if (frac % 10 == 0)
+			snprintf(buf, size, INT64_FORMAT ".%d", v / 100, frac / 10);
+		else
+			snprintf(buf, size, INT64_FORMAT ".%02d", v / 100, frac);
+		return buf;
+	}
+	snprintf(buf, size, "%.2f", x);
+	len = strlen(buf);
+	while (len > 0 && buf[len - 1] == '0')
+		buf[--len] = '\0';
+	if (len > 0 && buf[len - 1] == '.')
+		buf[--len] = '\0';
+	return buf;
+}
+
+/* the human-readable reason for a stage, as a text datum */
+static Datum
+stage_reason(const ClmStageRules *r, const ClmStageHist *h, int32 day,
+			 const ClmStageResult *res)
+{
+	char		buf[256];
+	char		n1[64];
+	char		n2[64];
+
+	switch (res->stage)
+	{
+		case CLM_STAGE_NONE:
+			snprintf(buf, sizeof(buf), "no event on or before this day");
+			break;
+		case CLM_STAGE_PROSPECT:
+			snprintf(buf, sizeof(buf), "activity on %d day%s but no purchase, last seen %d days ago",
+					 h->n_seen, h->n_seen == 1 ? "" : "s", day - h->last_seen);
+			break;
+		case CLM_STAGE_NEW:
+			snprintf(buf, sizeof(buf), "first purchase %d days ago, new for %d days",
+					 day - h->first_p, r->new_days);
+			break;
+		case CLM_STAGE_REACTIVATED:
+			snprintf(buf, sizeof(buf),
+					 "bought again %d days ago after %d days without a purchase (%s times the expected gap of %s days)",
+					 res->since_last, res->winback_gap,
+					 format_num(n1, sizeof(n1), res->winback_ratio),
+					 format_num(n2, sizeof(n2), res->winback_expected));
+			break;
+		default:
+			snprintf(buf, sizeof(buf),
+					 "%d days since last purchase, %s times the expected gap of %s days",
+					 res->since_last,
+					 format_num(n1, sizeof(n1), res->ratio),
+					 format_num(n2, sizeof(n2), res->expected_gap));
+			break;
+	}
+	return CStringGetTextDatum(buf);
+}
+
+/* fill the five columns of clm.stage_result */
+static void
+stage_values(const ClmStageRules *r, const ClmStageHist *h, int32 day,
+			 const ClmStageResult *res, Datum *values, bool *nulls)
+{
+	bool		purchaser = (res->stage >= CLM_STAGE_NEW);
+
+	memset(nulls, 0, 5 * sizeof(bool));
+	if (res->stage == CLM_STAGE_NONE)
+		nulls[0] = true;
+	else
+		values[0] = CStringGetTextDatum(clm_stage_name(res->stage));
+	values[1] = stage_reason(r, h, day, res);
+	values[2] = Float8GetDatum(res->expected_gap);
+	values[3] = Int32GetDatum(res->since_last);
+	values[4] = Float8GetDatum(res->ratio);
+	nulls[2] = nulls[3] = nulls[4] = !purchaser;
+}
+
+/*
+ * clm.stage(p, as_of, population_gap_days, prior_strength, new_days,
+ *			 active_ratio, at_risk_ratio, lapsed_ratio, fixed_days)
+ */
+Datum
+clm_stage(PG_FUNCTION_ARGS)
+{
+	ClmProfile *p = PG_GETARG_CLM_PROFILE(0);
+	int32		as_of = clm_finite_date(PG_GETARG_DATEADT(1), "as_of");
+	ClmStageRules r;
+	ClmStageHist h;
+	ClmStageResult res;
+	TupleDesc	tupdesc;
+	Datum		values[5];
+	bool		nulls[5];
+
+	rules_from_args(fcinfo, 2, &r);
+	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	if (tupdesc == NULL)
+	{
+		/* look the row type up once per query, not once per row */
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = tupdesc;
+	}
+	clm_stage_hist_init(&h);
+	clm_stage_hist_advance(&h, clm_profile_days(p), p->n_days, 0, as_of);
+	clm_stage_eval(&r, &h, as_of, &res);
+	stage_values(&r, &h, as_of, &res, values, nulls);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * clm.stage_name(p, as_of, rules...): the stage alone (no reason), for
+ * queries over every customer
+ */
+Datum
+clm_stage_only(PG_FUNCTION_ARGS)
+{
+	ClmProfile *p = PG_GETARG_CLM_PROFILE(0);
+	int32		as_of = clm_finite_date(PG_GETARG_DATEADT(1), "as_of");
+	ClmStageRules r;
+	ClmStage	st;
+
+	rules_from_args(fcinfo, 2, &r);
+	st = clm_stage_at(&r, p, as_of);
+	if (st == CLM_STAGE_NONE)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(clm_stage_name(st)));
+}
+
+/* check a [from, to] range */
+static void
+check_range(int32 from, int32 to)
+{
+	if (from > to)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the range start must not be after the range end")));
+	if ((int64) to - from > 1000000)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("date range too long: %lld days, at most 1000000",
+						(long long) ((int64) to - from))));
+}
+
+/*
+ * clm.stage_history(p, from, to, period, week_start, rules...): one row per
+ * period start in [from, to]: (period_start, stage, reason,
+ * expected_gap_days, days_since_last_purchase, gap_ratio).
+ */
+Datum
+clm_stage_history(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ClmProfile *p;
+	int32		from = clm_finite_date(PG_GETARG_DATEADT(1), "from");
+	int32		to = clm_finite_date(PG_GETARG_DATEADT(2), "to");
+	ClmPeriod	pr;
+	ClmStageRules r;
+	ClmStageHist h;
+	const ClmDay *days;
+	int64		idx;
+	int32		i = 0;
+
+	pr.kind = clm_parse_period(PG_GETARG_TEXT_PP(3));
+	pr.week_start = clm_check_week_start(PG_GETARG_INT32(4));
+	rules_from_args(fcinfo, 5, &r);
+	check_range(from, to);
+	InitMaterializedSRF(fcinfo, 0);
+	p = PG_GETARG_CLM_PROFILE(0);
+	days = clm_profile_days(p);
+	clm_stage_hist_init(&h);
+
+	idx = clm_period_index(&pr, from);
+	if (clm_period_start(&pr, idx) < from)
+		idx++;
+	for (;; idx++)
+	{
+		int32		s = clm_period_start(&pr, idx);
+		ClmStageResult res;
+		Datum		values[6];
+		bool		nulls[6];
+
+		if (s > to)
+			break;
+		i = clm_stage_hist_advance(&h, days, p->n_days, i, s);
+		clm_stage_eval(&r, &h, s, &res);
+		values[0] = DateADTGetDatum(s);
+		nulls[0] = false;
+		stage_values(&r, &h, s, &res, values + 1, nulls + 1);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * clm.stage_changes(p, from, to, rules...): every day D in [from, to] whose
+ * stage differs from the stage on D - 1: (changed_on, from_stage, to_stage,
+ * reason, days_in_previous_stage, days_dormant).  The days in the previous
+ * stage count from the day that stage began (possibly before from) to D;
+ * days_dormant, for a change from lapsed or churned, counts the days of the
+ * uninterrupted run of lapsed and churned that ends on D - 1.
+ */
+Datum
+clm_stage_changes(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ClmProfile *p;
+	int32		from = clm_finite_date(PG_GETARG_DATEADT(1), "from");
+	int32		to = clm_finite_date(PG_GETARG_DATEADT(2), "to");
+	ClmStageRules r;
+	ClmStageHist h;
+	const ClmDay *days;
+	ClmStage	prev = CLM_STAGE_NONE;
+	int32		prev_since = 0;
+	int32		dormant_since = 0;
+	int32		i = 0;
+	int32		d;
+
+	rules_from_args(fcinfo, 3, &r);
+	check_range(from, to);
+	InitMaterializedSRF(fcinfo, 0);
+	p = PG_GETARG_CLM_PROFILE(0);
+	days = clm_profile_days(p);
+	if (p->n_days == 0 || days[0].day > to)
+		return (Datum) 0;
+	if ((int64) to - days[0].day > 1000000)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("history too long: more than 1000000 days from the first event to the range end")));
+	clm_stage_hist_init(&h);
+
+	for (d = days[0].day; d <= to; d++)
+	{
+		ClmStageResult res;
+
+		i = clm_stage_hist_advance(&h, days, p->n_days, i, d);
+		clm_stage_eval(&r, &h, d, &res);
+		if (res.stage == prev)
+			continue;
+		if (d >= from)
+		{
+			Datum		values[6];
+			bool		nulls[6];
+			bool		was_dormant = (prev == CLM_STAGE_LAPSED || prev == CLM_STAGE_CHURNED);
+
+			memset(nulls, 0, sizeof(nulls));
+			values[0] = DateADTGetDatum(d);
+			if (prev == CLM_STAGE_NONE)
+				nulls[1] = true;
+			else
+				values[1] = CStringGetTextDatum(clm_stage_name(prev));
+			values[2] = CStringGetTextDatum(clm_stage_name(res.stage));
+			values[3] = stage_reason(&r, &h, d, &res);
+			values[4] = Int32GetDatum(d - prev_since);
+			nulls[4] = (prev == CLM_STAGE_NONE);
+			values[5] = Int32GetDatum(d - dormant_since);
+			nulls[5] = !(was_dormant && res.stage != CLM_STAGE_LAPSED &&
+						 res.stage != CLM_STAGE_CHURNED);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+		if ((res.stage == CLM_STAGE_LAPSED || res.stage == CLM_STAGE_CHURNED) &&
+			prev != CLM_STAGE_LAPSED && prev != CLM_STAGE_CHURNED)
+			dormant_since = d;
+		prev = res.stage;
+		prev_since = d;
+	}
+	return (Datum) 0;
+}
+
+/*
+ * Transition matrix state: a bigint[] (a real type, so partial aggregation
+ * can ship it as text or binary) laid out as
+ *	 [0] layout version (1), [1] from, [2] to,
+ *	 [3 + 8 * a + b] customers whose stage was a on from and b on to,
+ * stage codes as in ClmStage (0 = no event yet).
+ */
+#define TM_HEADER	3
+#define TM_CELLS	(CLM_N_STAGES * CLM_N_STAGES)
+#define TM_LEN		(TM_HEADER + TM_CELLS)
+
+/* the transition-matrix array in d, checked; errcode for a bad one */
+static int64 *
+tm_values(ArrayType *a)
+{
+	int64	   *v;
+
+	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != INT8OID ||
+		ARR_DIMS(a)[0] != TM_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid transition matrix"),
+				 errhint("Pass the value returned by clm.stage_transitions.")));
+	v = (int64 *) ARR_DATA_PTR(a);
+	if (v[0] != 1 || v[1] > v[2] || v[1] < -2451545 || v[2] > 100000000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid transition matrix header"),
+				 errhint("Pass the value returned by clm.stage_transitions.")));
+	return v;
+}
+
+/* transition: add one customer's (stage on from, stage on to) */
+Datum
+clm_transitions_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = clm_agg_context(fcinfo, "clm_transitions_trans");
+	ArrayType  *state;
+	int64	   *v;
+	ClmProfile *p;
+	ClmStageRules r;
+	int32		from,
+				to;
+
+	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the range of clm.stage_transitions must not be NULL")));
+	from = clm_finite_date(PG_GETARG_DATEADT(2), "from");
+	to = clm_finite_date(PG_GETARG_DATEADT(3), "to");
+	rules_from_args(fcinfo, 4, &r);
+	check_range(from, to);
+	if (PG_ARGISNULL(0))
+	{
+		state = clm_int8_array_alloc(cxt, TM_LEN);
+		v = (int64 *) ARR_DATA_PTR(state);
+		v[0] = 1;
+		v[1] = from;
+		v[2] = to;
+	}
+	else
+	{
+		state = PG_GETARG_ARRAYTYPE_P(0);
+		v = (int64 *) ARR_DATA_PTR(state);
+		if (v[1] != from || v[2] != to)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the range of clm.stage_transitions must be the same for every row")));
+	}
+	if (PG_ARGISNULL(1))
+		PG_RETURN_ARRAYTYPE_P(state);
+	p = PG_GETARG_CLM_PROFILE(1);
+	v[TM_HEADER + CLM_N_STAGES * clm_stage_at(&r, p, from) + clm_stage_at(&r, p, to)]++;
+	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/* combine: add two matrices over the same range */
+Datum
+clm_transitions_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext cxt = clm_agg_context(fcinfo, "clm_transitions_combine");
+	ArrayType  *a;
+	ArrayType  *b;
+	int64	   *va;
+	int64	   *vb;
+	int			i;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	b = PG_GETARG_ARRAYTYPE_P(1);
+	vb = tm_values(b);
+	if (PG_ARGISNULL(0))
+	{
+		a = clm_int8_array_alloc(cxt, TM_LEN);
+		memcpy(ARR_DATA_PTR(a), vb, sizeof(int64) * TM_LEN);
+		PG_RETURN_ARRAYTYPE_P(a);
+	}
+	a = PG_GETARG_ARRAYTYPE_P(0);
+	va = tm_values(a);
+	if (va[1] != vb[1] || va[2] != vb[2])
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine transition matrices over different ranges")));
+	for (i = TM_HEADER; i < TM_LEN; i++)
+		va[i] += vb[i];
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/* final: a copy of the state, so that later in-place updates cannot leak */
+Datum
+clm_transitions_final(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	a = PG_GETARG_ARRAYTYPE_P_COPY(0);
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/* clm.transition_rows(matrix): (from_stage, to_stage, customers), non-zero cells */
+Datum
+clm_transition_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64	   *v;
+	int			a,
+				b;
+
+	InitMaterializedSRF(fcinfo, 0);
+	v = tm_values(PG_GETARG_ARRAYTYPE_P(0));
+	for (a = 0; a < CLM_N_STAGES; a++)
+		for (b = 0; b < CLM_N_STAGES; b++)
+		{
+			Datum		values[3];
+			bool		nulls[3] = {false, false, false};
+			int64		c = v[TM_HEADER + CLM_N_STAGES * a + b];
+
+			if (c == 0)
+				continue;
+			if (c < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid transition matrix: negative count")));
+			if (a == 0)
+				nulls[0] = true;
+			else
+				values[0] = CStringGetTextDatum(clm_stage_name(a));
+			if (b == 0)
+				nulls[1] = true;
+			else
+				values[1] = CStringGetTextDatum(clm_stage_name(b));
+			values[2] = Int64GetDatum(c);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	return (Datum) 0;
+}
+
+/*
+ * Population gap: transition of clm.population_gap(p, as_of), the mean
+ * over customers with at least two purchase days on or before as_of of
+ * their mean gap (last - first purchase day) / (purchase days - 1).  The
+ * state is float8[3] {N, sum, sum of squares} as for the built-in avg(float8),
+ * whose combine (float8_combine) and final (float8_avg) functions are used.
+ */
+Datum
+clm_population_gap_trans(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
+	float8	   *tv;
+	ClmProfile *p;
+	ClmStageHist h;
+	int32		as_of;
+	double		g;
+
+	if (ARR_NDIM(state) != 1 || ARR_DIMS(state)[0] != 3 || ARR_HASNULL(state) ||
+		ARR_ELEMTYPE(state) != FLOAT8OID)
+		elog(ERROR, "clm_population_gap_trans: expected a 3-element float8 array");
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		PG_RETURN_ARRAYTYPE_P(state);
+	as_of = clm_finite_date(PG_GETARG_DATEADT(2), "as_of");
+	p = PG_GETARG_CLM_PROFILE(1);
+	clm_stage_hist_init(&h);
+	clm_stage_hist_advance(&h, clm_profile_days(p), p->n_days, 0, as_of);
+	if (h.k < 2)
+		PG_RETURN_ARRAYTYPE_P(state);
+	g = (double) (h.last_p - h.first_p) / (h.k - 1);
+	if (AggCheckCallContext(fcinfo, NULL))
+	{
+		/* the state is ours: update it in place */
+		tv = (float8 *) ARR_DATA_PTR(state);
+		tv[0] += 1.0;
+		tv[1] += g;
+		tv[2] += g * g;
+		PG_RETURN_ARRAYTYPE_P(state);
+	}
+	state = PG_GETARG_ARRAYTYPE_P_COPY(0);
+	tv = (float8 *) ARR_DATA_PTR(state);
+	tv[0] += 1.0;
+	tv[1] += g;
+	tv[2] += g * g;
+	PG_RETURN_ARRAYTYPE_P(state);
+}
