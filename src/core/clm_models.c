@@ -223,17 +223,17 @@ clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 		return "unknown model kind";
 	if (W < 2 * npar || n < (kind == CLM_KIND_SBG ? 2 : npar))
 	{
-		*hint = "the fit needs at least twice as many customers as parameters and as many distinct inputs as parameters";
+		*hint = "The fit needs at least twice as many customers as parameters and as many distinct inputs as parameters.";
 		return "too few customers to fit the model";
 	}
 	if (kind == CLM_KIND_SBG && wchurn <= 0)
 	{
-		*hint = "the sbg model needs at least one churned customer";
+		*hint = "The sbg model needs at least one churned customer.";
 		return "no churn observed: the data cannot identify the model";
 	}
 	if (kind != CLM_KIND_SBG && kind != CLM_KIND_GG && wrep <= 0)
 	{
-		*hint = "all customers have x = 0; the model needs repeat buyers";
+		*hint = "All customers have x = 0; the model needs repeat buyers.";
 		return "no repeat buyers: the data cannot identify the model";
 	}
 
@@ -335,7 +335,7 @@ clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 			res->se[k] = -1.0;
 	if (!isfinite(res->ll))
 	{
-		*hint = "check the inputs; the log-likelihood is not finite anywhere the optimiser looked";
+		*hint = "Check the inputs: the log-likelihood is not finite anywhere the optimiser looked.";
 		return "the model could not be fitted";
 	}
 	return NULL;
