@@ -54,6 +54,17 @@ bg_ll(int m, const double *lp, const clm_obs *o, int n, double *grad)
 				lal = log(al);
 	int			i;
 
+	/*
+	 * The histogram is sorted by x, so the terms that depend on x only
+	 * (gamma and beta functions, digammas) are computed once per distinct x.
+	 */
+	double		cx = -1.0,
+				c_lg = 0,
+				c_lb = 0,
+				c_pr = 0,
+				c_pabx = 0,
+				c_pbx = 0;
+
 	for (i = 0; i < n; i++)
 	{
 		double		x = o[i].v[0],
@@ -67,22 +78,30 @@ bg_ll(int m, const double *lp, const clm_obs *o, int n, double *grad)
 					w4,
 					w3;
 
+		if (x != cx)
+		{
+			cx = x;
+			c_lg = lgamma(r + x) - lgr + r * lal + clm_lbeta(a, bx) - lbab;
+			if (grad)
+			{
+				c_pr = clm_digamma(r + x) - psi_r + lal;
+				c_pabx = clm_digamma(a + bx);
+				c_pbx = clm_digamma(bx);
+			}
+			c_lb = (m == 1 || x > 0) ? log(a) - log(bx - 1.0) : 0.0;
+		}
 		if (m == 1 || x > 0)
-			L4 = log(a) - log(bx - 1.0) - (r + x) * log(al + t);
+			L4 = c_lb - (r + x) * log(al + t);
 		lse = clm_logsumexp2(L3, L4);
 		w4 = (L4 == -INFINITY) ? 0.0 : exp(L4 - lse);
 		w3 = 1.0 - w4;
-		total += w * (lgamma(r + x) - lgr + r * lal
-					  + clm_lbeta(a, bx) - lbab + lse);
+		total += w * (c_lg + lse);
 		if (grad)
 		{
-			double		psi_abx = clm_digamma(a + bx);
-
-			g[0] += w * (clm_digamma(r + x) - psi_r + lal
-						 - w3 * log(al + T) - w4 * log(al + t));
+			g[0] += w * (c_pr - w3 * log(al + T) - w4 * log(al + t));
 			g[1] += w * (r / al - (r + x) * (w3 / (al + T) + w4 / (al + t)));
-			g[2] += w * (psi_ab - psi_abx + w4 / a);
-			g[3] += w * (psi_ab + clm_digamma(bx) - psi_b - psi_abx
+			g[2] += w * (psi_ab - c_pabx + w4 / a);
+			g[3] += w * (psi_ab + c_pbx - psi_b - c_pabx
 						 - (w4 > 0 ? w4 / (bx - 1.0) : 0.0));
 		}
 	}

@@ -278,6 +278,10 @@ clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 		double		th[CLM_MAX_PAR];
 		clm_optim_result r;
 
+		/* further starts only when the first did not converge */
+		if (k > 0 && best_res.converged)
+			break;
+
 		memcpy(th, starts[k], sizeof(th));
 		clm_bfgs(fit_obj, &ctx, npar, th, 1000, &r);
 		res->iterations += r.iterations;
@@ -309,7 +313,7 @@ clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 		double		gpol[CLM_MAX_PAR] = {0, 0, 0, 0};
 		double		gmax = 0.0;
 
-		clm_newton_polish(fit_obj, &ctx, npar, best, 3);
+		clm_newton_polish(fit_obj, &ctx, npar, best, 2);
 		best_res.f = fit_obj(best, gpol, &ctx);
 		for (k = 0; k < npar; k++)
 			gmax = fmax(gmax, fabs(gpol[k]));

@@ -20,7 +20,7 @@
  *	 alpha <  beta:  the same with alpha <-> beta, s+1 -> r+x,
  *
  * and since c = a+1, 2F1(a, b; a+1; z) = sum_n a/(a+n) (b)_n z^n / n!.
- * The series is used when z <= 1/2 and it converges in at most 400 terms
+ * The series is used when z <= 0.7 and it converges in at most 400 terms
  * without overflow; otherwise I is integrated numerically (16-point
  * Gauss-Legendre panels of doubling width from t_x, which follow both an
  * exponential-like decay at heavy buyers and a power-law tail), all in
@@ -50,7 +50,7 @@ h2f1_series(double N, double b, double z, double *logF, double *dN,
 				Fz = 0.0;
 	int			n;
 
-	if (z < 0 || z > 0.5)
+	if (z < 0 || z > 0.7)
 		return false;
 	for (n = 1; n <= 400; n++)
 	{
@@ -222,7 +222,7 @@ clm_paretonbd_log_i(const double *par, double x, double t_x, double T,
 /* per-customer log-likelihood; w1 receives P(alive) */
 static double
 pnbd_ll1(const double *par, double x, double t_x, double T, double *d,
-		 double *w1out)
+		 double *w1out, const double *xc)
 {
 	double		r = par[0],
 				al = par[1],
@@ -241,13 +241,13 @@ pnbd_ll1(const double *par, double x, double t_x, double T, double *d,
 		*w1out = exp(L1 - lse);
 	if (d)
 	{
-		d[0] = clm_digamma(r + x) - clm_digamma(r) + log(al)
+		d[0] = (xc ? xc[1] : clm_digamma(r + x) - clm_digamma(r)) + log(al)
 			- w1 * log(al + T) + w2 * dI[0];
 		d[1] = r / al - w1 * (r + x) / (al + T) + w2 * dI[1];
 		d[2] = log(be) - w1 * log(be + T) + w2 * (1.0 / s + dI[2]);
 		d[3] = s / be - w1 * s / (be + T) + w2 * dI[3];
 	}
-	return lgamma(r + x) - lgamma(r) + r * log(al) + s * log(be) + lse;
+	return (xc ? xc[0] : lgamma(r + x) - lgamma(r)) + r * log(al) + s * log(be) + lse;
 }
 
 /* Pareto/NBD total log-likelihood, gradient wrt log(r, alpha, s, beta) */
@@ -258,6 +258,8 @@ clm_paretonbd_ll(const double *lp, const clm_obs *o, int n, double *grad)
 	double		total = 0.0,
 				g[4] = {0, 0, 0, 0},
 				d[4];
+	double		cx = -1.0,
+				xc[2] = {0, 0};
 	int			i,
 				k;
 
@@ -265,8 +267,15 @@ clm_paretonbd_ll(const double *lp, const clm_obs *o, int n, double *grad)
 		par[k] = exp(lp[k]);
 	for (i = 0; i < n; i++)
 	{
+		/* sorted by x: gamma terms once per distinct x */
+		if (o[i].v[0] != cx)
+		{
+			cx = o[i].v[0];
+			xc[0] = lgamma(par[0] + cx) - lgamma(par[0]);
+			xc[1] = clm_digamma(par[0] + cx) - clm_digamma(par[0]);
+		}
 		total += o[i].w * pnbd_ll1(par, o[i].v[0], o[i].v[1], o[i].v[2],
-								   grad ? d : NULL, NULL);
+								   grad ? d : NULL, NULL, xc);
 		if (grad)
 			for (k = 0; k < 4; k++)
 				g[k] += o[i].w * d[k];
@@ -284,7 +293,7 @@ clm_pnbd_p_alive(const double *par, double x, double t_x, double T)
 {
 	double		w1;
 
-	pnbd_ll1(par, x, t_x, T, NULL, &w1);
+	pnbd_ll1(par, x, t_x, T, NULL, &w1, NULL);
 	return w1;
 }
 
