@@ -15,6 +15,7 @@
 /* per-kind helpers defined in the model files */
 extern double clm_pnbd_p_alive(const double *par, double x, double t_x, double T);
 extern double clm_pnbd_expected(const double *par, double t, double x, double t_x, double T);
+extern double clm_pnbd_expected_given_alive(const double *par, double t, double x, double T);
 extern double clm_pnbd_p_none(const double *par, double t, double x, double t_x, double T);
 extern double clm_bgbb_p_alive(const double *par, double x, double tx, double n);
 extern double clm_bgbb_expected(const double *par, int nstar, double disc,
@@ -464,11 +465,13 @@ clm_clv(int kind, const double *par, double spend, double margin,
 		case CLM_KIND_PARETONBD:
 			{
 				double		prev = 0.0,
-							df = 1.0;
+							df = 1.0,
+							pa = clm_p_alive(kind, par, x, t_x, T);
 
+				/* E[Y(k)] = P(alive) * (the same with P(alive) = 1) */
 				for (k = 1; k <= horizon; k++)
 				{
-					double		cur = clm_pnbd_expected(par, k, x, t_x, T);
+					double		cur = pa * clm_pnbd_expected_given_alive(par, k, x, T);
 
 					df /= (1.0 + discount);
 					det += (cur - prev) * df;

@@ -302,9 +302,9 @@ clm_pnbd_p_alive(const double *par, double x, double t_x, double T)
  *	 P(alive) (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)]
  * written with expm1 so that s = 1 is its limit (log) and no cancellation.
  */
-double		clm_pnbd_expected(const double *par, double t, double x, double t_x, double T);
+double		clm_pnbd_expected_given_alive(const double *par, double t, double x, double T);
 double
-clm_pnbd_expected(const double *par, double t, double x, double t_x, double T)
+clm_pnbd_expected_given_alive(const double *par, double t, double x, double T)
 {
 	double		r = par[0],
 				al = par[1],
@@ -319,7 +319,17 @@ clm_pnbd_expected(const double *par, double t, double x, double t_x, double T)
 		f = -lq;
 	else
 		f = -expm1((s - 1.0) * lq) / (s - 1.0);
-	return clm_pnbd_p_alive(par, x, t_x, T) * (r + x) * (be + T) / (al + T) * f;
+	return (r + x) * (be + T) / (al + T) * f;
+}
+
+/* expected purchases in (T, T+t] = P(alive) * the above */
+double		clm_pnbd_expected(const double *par, double t, double x, double t_x, double T);
+double
+clm_pnbd_expected(const double *par, double t, double x, double t_x, double T)
+{
+	if (t <= 0)
+		return 0.0;
+	return clm_pnbd_p_alive(par, x, t_x, T) * clm_pnbd_expected_given_alive(par, t, x, T);
 }
 
 typedef struct p0_ctx

@@ -33,6 +33,8 @@
 #include "clm_models.h"
 #include "unit_local.h"
 
+static void test_models_series_run(void);
+
 #define MAXOBS 3000
 
 static clm_obs cd[MAXOBS];
@@ -546,4 +548,37 @@ test_models_run(void)
 	test_predictions();
 	test_stress();
 	test_errors();
+	test_models_series_run();
+}
+
+/* BG/NBD and MBG/NBD: the series fast path agrees with the quadrature (and scipy) */
+static void
+test_models_series_run(void)
+{
+	double		pars[][4] = {
+		{0.243, 4.414, 0.793, 2.426}, {0.525, 6.183, 0.891, 1.614}, {1.5, 2.0, 3.0, 0.5}, {0.1, 30, 0.3, 9}
+	};
+	double		cases[][3] = {{39, 0, 38.86}, {39, 2, 38.86}, {10, 26, 31}, {52, 5, 100}, {1, 1, 1}};
+	int			i,
+				j,
+				m,
+				nseries = 0;
+
+	for (m = 0; m <= 1; m++)
+		for (i = 0; i < 4; i++)
+			for (j = 0; j < 5; j++)
+			{
+				double		s = clm_bg_expected_given_alive(m, pars[i], cases[j][0], cases[j][1], cases[j][2], 1);
+				double		q = clm_bg_expected_given_alive(m, pars[i], cases[j][0], cases[j][1], cases[j][2], 2);
+
+				CHECK(isfinite(q) && q > 0);
+				if (isnan(s))
+					continue;
+				nseries++;
+				CHECK_NEAR(s, q, 1e-9 * q);
+			}
+	CHECK(nseries >= 20);
+	/* scipy hyp2f1 (FHL eq. 10) for r 1.5, alpha 2, a 3, b 0.5, x 2, T 38.86, t 39 */
+	CHECK_NEAR(clm_bg_expected_given_alive(0, pars[2], 39, 2, 38.86, 2), 1.4837180440906526, 1e-10);
+	CHECK_NEAR(clm_bg_expected_given_alive(1, pars[2], 39, 0, 38.86, 2), 0.7998800490772245, 1e-10);
 }
