@@ -68,6 +68,11 @@ CREATE TABLE hists2 (h clm.model_histogram);
 COPY hists2 FROM '/tmp/clm_models_hists.bin' WITH (FORMAT binary);
 SELECT h FROM hists2;
 SELECT (SELECT array_agg(h::text) FROM hists) = (SELECT array_agg(h::text) FROM hists2) AS binary_round_trip;
+COPY published TO '/tmp/clm_models_published.bin' WITH (FORMAT binary);
+CREATE TABLE published2 (LIKE published);
+COPY published2 FROM '/tmp/clm_models_published.bin' WITH (FORMAT binary);
+SELECT (SELECT array_agg(m::text ORDER BY name) FROM published)
+     = (SELECT array_agg(m::text ORDER BY name) FROM published2) AS model_binary_round_trip;
 
 -- a small fit: on these 12 customers the BG/NBD optimum is at infinity (a and b
 -- grow together: a point-mass dropout probability), so the fit is returned with
@@ -131,6 +136,14 @@ SELECT clm.sbg_fit(p, c) FROM (VALUES (0, true)) v(p, c);
 SELECT clm.sbg_fit(p, c) FROM (VALUES (3, false), (4, false), (5, false), (6, false)) v(p, c);
 SELECT clm.roc_auc(p, y) FROM (VALUES (1.5, true)) v(p, y);
 SELECT clm.bgnbd_fit_trans(NULL, 1, 1, 2);
+-- corrupt binary histograms (binary COPY files written with printf):
+-- unknown kind 99; n = 5 without its tuples; an sbg tuple with weight -1
+COPY hists2 FROM PROGRAM 'printf "PGCOPY\\n\\377\\r\\n\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\1\\0\\0\\0\\10\\0\\0\\0\\143\\0\\0\\0\\0\\377\\377"' WITH (FORMAT binary);
+COPY hists2 FROM PROGRAM 'printf "PGCOPY\\n\\377\\r\\n\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\1\\0\\0\\0\\10\\0\\0\\0\\1\\0\\0\\0\\5\\377\\377"' WITH (FORMAT binary);
+COPY hists2 FROM PROGRAM 'printf "PGCOPY\\n\\377\\r\\n\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\1\\0\\0\\0\\50\\0\\0\\0\\6\\0\\0\\0\\1\\77\\360\\0\\0\\0\\0\\0\\0\\77\\360\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\277\\360\\0\\0\\0\\0\\0\\0\\377\\377"' WITH (FORMAT binary);
+-- the same file with weight +1 is accepted
+COPY hists2 FROM PROGRAM 'printf "PGCOPY\\n\\377\\r\\n\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\1\\0\\0\\0\\50\\0\\0\\0\\6\\0\\0\\0\\1\\77\\360\\0\\0\\0\\0\\0\\0\\77\\360\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\0\\77\\360\\0\\0\\0\\0\\0\\0\\377\\377"' WITH (FORMAT binary);
+SELECT h FROM hists2 WHERE h::text LIKE 'sbg:1,1,0,1';
 \set VERBOSITY default
 -- the full message where the wording matters
 SELECT clm.bgnbd_fit(x, t_x, "T") FROM (VALUES (0, 0, 30), (0, 0, 31), (0, 0, 32), (0, 0, 33), (0, 0, 34),

@@ -894,6 +894,75 @@ clm_model_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(buf.data);
 }
 
+PG_FUNCTION_INFO_V1(clm_model_send);
+/* binary output of clm.model: kind, converged, iterations, distinct, n, ll, npar x (par, se), message */
+Datum
+clm_model_send(PG_FUNCTION_ARGS)
+{
+	ClmModel   *m = get_model(PG_GETARG_DATUM(0));
+	StringInfoData buf;
+	int			i;
+
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, m->kind);
+	pq_sendint32(&buf, m->converged);
+	pq_sendint32(&buf, m->iterations);
+	pq_sendint32(&buf, m->n_distinct);
+	pq_sendfloat8(&buf, m->n_customers);
+	pq_sendfloat8(&buf, m->ll);
+	for (i = 0; i < clm_kind_npar(m->kind); i++)
+	{
+		pq_sendfloat8(&buf, m->par[i]);
+		pq_sendfloat8(&buf, m->se[i]);
+	}
+	pq_sendstring(&buf, m->message);
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+PG_FUNCTION_INFO_V1(clm_model_recv);
+/* binary input of clm.model, validated like the text input */
+Datum
+clm_model_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	ClmModel   *m = (ClmModel *) palloc0(sizeof(ClmModel));
+	const char *msg;
+	int			i;
+
+	SET_VARSIZE(m, sizeof(ClmModel));
+	m->kind = pq_getmsgint(buf, 4);
+	if (clm_kind_name(m->kind) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid model kind %d in binary input", m->kind)));
+	m->converged = pq_getmsgint(buf, 4) ? 1 : 0;
+	m->iterations = pq_getmsgint(buf, 4);
+	m->n_distinct = pq_getmsgint(buf, 4);
+	m->n_customers = pq_getmsgfloat8(buf);
+	m->ll = pq_getmsgfloat8(buf);
+	if (m->iterations < 0 || m->n_distinct < 0 || !(m->n_customers >= 0) ||
+		!isfinite(m->n_customers))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid counts in binary clm.model")));
+	for (i = 0; i < clm_kind_npar(m->kind); i++)
+	{
+		m->par[i] = pq_getmsgfloat8(buf);
+		m->se[i] = pq_getmsgfloat8(buf);
+		if (!(m->par[i] > 0) || !isfinite(m->par[i]) || (!(m->se[i] >= 0) && !isnan(m->se[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+					 errmsg("invalid parameter in binary clm.model")));
+	}
+	msg = pq_getmsgstring(buf);
+	if (strlen(msg) >= sizeof(m->message) || strchr(msg, '\''))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid message in binary clm.model")));
+	strlcpy(m->message, msg, sizeof(m->message));
+	PG_RETURN_POINTER(m);
+}
+
 PG_FUNCTION_INFO_V1(clm_model_make);
 /* clm.make_model(kind, parameters): a model from known parameters */
 Datum

@@ -33,10 +33,16 @@ CREATE FUNCTION @extschema@.model_in(cstring) RETURNS @extschema@.model
 	AS 'MODULE_PATHNAME', 'clm_model_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION @extschema@.model_out(@extschema@.model) RETURNS cstring
 	AS 'MODULE_PATHNAME', 'clm_model_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.model_recv(internal) RETURNS @extschema@.model
+	AS 'MODULE_PATHNAME', 'clm_model_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION @extschema@.model_send(@extschema@.model) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'clm_model_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 CREATE TYPE @extschema@.model (
 	INPUT = @extschema@.model_in,
 	OUTPUT = @extschema@.model_out,
+	RECEIVE = @extschema@.model_recv,
+	SEND = @extschema@.model_send,
 	INTERNALLENGTH = VARIABLE,
 	ALIGNMENT = double,
 	STORAGE = main
@@ -44,6 +50,8 @@ CREATE TYPE @extschema@.model (
 COMMENT ON TYPE @extschema@.model IS 'a fitted CLV or churn model: kind, parameters, standard errors, log-likelihood, customers, convergence';
 COMMENT ON FUNCTION @extschema@.model_in(cstring) IS 'text input of clm.model: kind name=value ... message=''...''';
 COMMENT ON FUNCTION @extschema@.model_out(@extschema@.model) IS 'text output of clm.model (exact floats, round-trips through pg_dump)';
+COMMENT ON FUNCTION @extschema@.model_recv(internal) IS 'binary input of clm.model';
+COMMENT ON FUNCTION @extschema@.model_send(@extschema@.model) IS 'binary output of clm.model';
 
 CREATE FUNCTION @extschema@.make_model(kind text, parameters float8[]) RETURNS @extschema@.model
 	AS 'MODULE_PATHNAME', 'clm_model_make' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
