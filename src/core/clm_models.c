@@ -314,7 +314,7 @@ clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 		double		gpol[CLM_MAX_PAR] = {0, 0, 0, 0};
 		double		gmax = 0.0;
 
-		clm_newton_polish(fit_obj, &ctx, npar, best, 2);
+		clm_newton_polish(fit_obj, &ctx, npar, best, 1);
 		best_res.f = fit_obj(best, gpol, &ctx);
 		for (k = 0; k < npar; k++)
 			gmax = fmax(gmax, fabs(gpol[k]));

@@ -382,8 +382,9 @@ clm_hessian_se(clm_obj_fn f, void *ctx, int n, const double *theta,
  * Newton polishing after BFGS: up to maxit steps theta -= H^-1 g with the
  * Hessian by central differences of the analytic gradient, each accepted
  * only if it does not increase f.  Flat directions (Pareto/NBD's beta) are
- * left by BFGS a little short of the optimum; two Newton steps fix the
- * last printed digit.  Returns the number of steps taken.
+ * left by BFGS a little short of the optimum; a Newton step fixes the
+ * last printed digit (the fit uses one step).  Returns the number of steps
+ * taken.
  */
 int
 clm_newton_polish(clm_obj_fn f, void *ctx, int n, double *theta, int maxit)

@@ -104,10 +104,39 @@ pnbd_integrand(double u, double *out, void *vctx)
 	out[4] = f / (c->be + u);
 }
 
+/*
+ * Cache of the series at the lower end y = t_x: the histogram is sorted by
+ * (x, t_x, T), so consecutive tuples (all customers with x = 0, for one)
+ * share it within one log-likelihood evaluation.
+ */
+typedef struct pnbd_cache
+{
+	bool		valid;
+	bool		ok;
+	double		x,
+				y,
+				lF,
+				dN,
+				db,
+				dz;
+} pnbd_cache;
+
+static double pnbd_log_i(const double *par, double x, double t_x, double T,
+						 int method, double *dlog, bool *by_series,
+						 pnbd_cache *cache);
+
 /* log I and d log I / d(r, alpha, s, beta); see the file header */
 double
 clm_paretonbd_log_i(const double *par, double x, double t_x, double T,
 					int method, double *dlog, bool *by_series)
+{
+	return pnbd_log_i(par, x, t_x, T, method, dlog, by_series, NULL);
+}
+
+/* the same with an optional cache of the lower-end series */
+static double
+pnbd_log_i(const double *par, double x, double t_x, double T,
+		   int method, double *dlog, bool *by_series, pnbd_cache *cache)
 {
 	double		r = par[0],
 				al = par[1],
@@ -138,8 +167,32 @@ clm_paretonbd_log_i(const double *par, double x, double t_x, double T,
 		double		z1 = (m - o) / (m + t_x),
 					z2 = (m - o) / (m + T);
 
-		if (h2f1_series(N, b, z1, &lF1, &dN1, &db1, &dz1) &&
-			h2f1_series(N, b, z2, &lF2, &dN2, &db2, &dz2))
+		bool		ok1;
+
+		if (cache && cache->valid && cache->x == x && cache->y == t_x)
+		{
+			ok1 = cache->ok;
+			lF1 = cache->lF;
+			dN1 = cache->dN;
+			db1 = cache->db;
+			dz1 = cache->dz;
+		}
+		else
+		{
+			ok1 = h2f1_series(N, b, z1, &lF1, &dN1, &db1, &dz1);
+			if (cache)
+			{
+				cache->valid = true;
+				cache->ok = ok1;
+				cache->x = x;
+				cache->y = t_x;
+				cache->lF = lF1;
+				cache->dN = dN1;
+				cache->db = db1;
+				cache->dz = dz1;
+			}
+		}
+		if (ok1 && h2f1_series(N, b, z2, &lF2, &dN2, &db2, &dz2))
 		{
 			/* log G(y) = log F - N log(m+y); G1 at t_x, G2 at T */
 			double		lG1 = lF1 - N * log(m + t_x),
@@ -222,7 +275,7 @@ clm_paretonbd_log_i(const double *par, double x, double t_x, double T,
 /* per-customer log-likelihood; w1 receives P(alive) */
 static double
 pnbd_ll1(const double *par, double x, double t_x, double T, double *d,
-		 double *w1out, const double *xc)
+		 double *w1out, const double *xc, pnbd_cache *cache)
 {
 	double		r = par[0],
 				al = par[1],
@@ -230,7 +283,7 @@ pnbd_ll1(const double *par, double x, double t_x, double T, double *d,
 				be = par[3];
 	double		dI[4];
 	bool		ser;
-	double		logI = clm_paretonbd_log_i(par, x, t_x, T, 0, dI, &ser);
+	double		logI = pnbd_log_i(par, x, t_x, T, 0, dI, &ser, cache);
 	double		L1 = -(r + x) * log(al + T) - s * log(be + T);
 	double		L2 = log(s) + logI;
 	double		lse = clm_logsumexp2(L1, L2);
@@ -260,8 +313,11 @@ clm_paretonbd_ll(const double *lp, const clm_obs *o, int n, double *grad)
 				d[4];
 	double		cx = -1.0,
 				xc[2] = {0, 0};
+	pnbd_cache	cache;
 	int			i,
 				k;
+
+	cache.valid = false;
 
 	for (k = 0; k < 4; k++)
 		par[k] = exp(lp[k]);
@@ -275,7 +331,7 @@ clm_paretonbd_ll(const double *lp, const clm_obs *o, int n, double *grad)
 			xc[1] = clm_digamma(par[0] + cx) - clm_digamma(par[0]);
 		}
 		total += o[i].w * pnbd_ll1(par, o[i].v[0], o[i].v[1], o[i].v[2],
-								   grad ? d : NULL, NULL, xc);
+								   grad ? d : NULL, NULL, xc, &cache);
 		if (grad)
 			for (k = 0; k < 4; k++)
 				g[k] += o[i].w * d[k];
@@ -293,7 +349,7 @@ clm_pnbd_p_alive(const double *par, double x, double t_x, double T)
 {
 	double		w1;
 
-	pnbd_ll1(par, x, t_x, T, NULL, &w1, NULL);
+	pnbd_ll1(par, x, t_x, T, NULL, &w1, NULL, NULL);
 	return w1;
 }
 
