@@ -23,6 +23,12 @@ SELECT round(clm.expected_purchases(m, 39, 2, 30.43, 38.86)::numeric, 3) AS fhl_
        round(clm.p_purchases(m, 0, 39, 2, 30.43, 38.86)::numeric, 4) AS p0,
        round(clm.p_purchases(m, 1, 39, 2, 30.43, 38.86)::numeric, 4) AS p1
 FROM published WHERE name = 'bgnbd';
+-- Pareto/NBD P(Y(39) = k): P(0) equals p_no_purchase, the probabilities sum to 1
+-- and their mean is expected_purchases (the unit tests check the same to 1e-9)
+SELECT bool_and(round(clm.p_purchases(m, 0, 39, 2, 30.43, 38.86)::numeric, 10) = round(clm.p_no_purchase(m, 39, 2, 30.43, 38.86)::numeric, 10)) AS p0_is_p_none,
+       round(sum(clm.p_purchases(m, k, 39, 2, 30.43, 38.86))::numeric, 8) AS total,
+       round(sum(k * clm.p_purchases(m, k, 39, 2, 30.43, 38.86))::numeric, 6) = round(min(clm.expected_purchases(m, 39, 2, 30.43, 38.86))::numeric, 6) AS mean_is_expected
+FROM published, generate_series(0, 300) k WHERE name = 'paretonbd' GROUP BY name, m::text;
 -- a customer with no repeat purchase is alive for sure under BG/NBD
 SELECT clm.p_alive(m, 0, 0, 38.86) FROM published WHERE name = 'bgnbd';
 
@@ -117,7 +123,7 @@ SELECT clm.model_parameter(m, 's') FROM published WHERE name = 'bgnbd';
 SELECT clm.p_alive(m, 1, 1, 1) FROM published WHERE name = 'gg';
 SELECT clm.expected_spend(m, 1, 1) FROM published WHERE name = 'bgnbd';
 SELECT clm.survival(m, 1) FROM published WHERE name = 'paretonbd';
-SELECT clm.p_purchases(m, 1, 1, 1, 1, 1) FROM published WHERE name = 'paretonbd';
+SELECT clm.p_purchases(m, 1, 1, 1, 1, 1) FROM published WHERE name = 'bgbb';
 SELECT clm.discounted_expected_transactions(m, 0.01, 1, 1, 2) FROM published WHERE name = 'bgnbd';
 SELECT clm.p_alive(m, 1, 5, 4) FROM published WHERE name = 'bgnbd';
 SELECT clm.p_alive(m, -1, 0, 4) FROM published WHERE name = 'bgnbd';

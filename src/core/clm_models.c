@@ -16,6 +16,7 @@
 extern double clm_pnbd_p_alive(const double *par, double x, double t_x, double T);
 extern double clm_pnbd_expected(const double *par, double t, double x, double t_x, double T);
 extern double clm_pnbd_expected_given_alive(const double *par, double t, double x, double T);
+extern double clm_pnbd_p_k(const double *par, int k, double t, double x, double t_x, double T);
 extern double clm_pnbd_p_none(const double *par, double t, double x, double t_x, double T);
 extern double clm_bgbb_p_alive(const double *par, double x, double tx, double n);
 extern double clm_bgbb_expected(const double *par, int nstar, double disc,
@@ -358,7 +359,6 @@ clm_predict_applies(int kind, clm_prediction what)
 			return kind == CLM_KIND_BGNBD || kind == CLM_KIND_MBGNBD ||
 				kind == CLM_KIND_PARETONBD || kind == CLM_KIND_BGBB;
 		case CLM_PRED_P_N:
-			return kind == CLM_KIND_BGNBD || kind == CLM_KIND_MBGNBD;
 		case CLM_PRED_P_NONE:
 			return kind == CLM_KIND_BGNBD || kind == CLM_KIND_MBGNBD ||
 				kind == CLM_KIND_PARETONBD;
@@ -420,6 +420,8 @@ clm_p_purchases(int kind, const double *par, int k, double t,
 			return clm_bg_p_k(0, par, k, t, x, t_x, T);
 		case CLM_KIND_MBGNBD:
 			return clm_bg_p_k(1, par, k, t, x, t_x, T);
+		case CLM_KIND_PARETONBD:
+			return clm_pnbd_p_k(par, k, t, x, t_x, T);
 	}
 	return NAN;
 }

@@ -464,3 +464,67 @@ clm_paretonbd_dert(const double *par, double delta, double x, double t_x, double
 	clm_quad_geometric(dert_integrand, &c, 1, 0.0, INFINITY, 0.25 / k0, out);
 	return clm_pnbd_p_alive(par, x, t_x, T) * (par[0] + x) / (par[1] + T) * out[0];
 }
+
+typedef struct pk_ctx
+{
+	double		R,
+				A,
+				s,
+				B;
+	int			k;
+	double		lnorm;			/* lgamma(R+k) - lgamma(R) - lgamma(k+1) */
+} pk_ctx;
+
+/* NB(k; R, A/(A+u)) times the density s/(B+u) (B/(B+u))^s of dying at u */
+static void
+pk_integrand(double u, double *out, void *vctx)
+{
+	pk_ctx	   *c = (pk_ctx *) vctx;
+	double		lnb;
+
+	if (u <= 0.0)
+	{
+		out[0] = (c->k == 0) ? c->s / c->B : 0.0;
+		return;
+	}
+	lnb = c->lnorm - c->R * log1p(u / c->A) + c->k * (log(u) - log(c->A + u));
+	out[0] = c->s / (c->B + u) * exp(lnb - c->s * log1p(u / c->B));
+}
+
+/*
+ * P(Y(t) = k | x, t_x, T) for Pareto/NBD: alive at T, a customer buys at
+ * rate lambda until death at tau ~ Exp(mu), so
+ *	 P(k | lambda, mu) = e^(-mu t) Pois(k; lambda t)
+ *						 + int_0^t mu e^(-mu u) Pois(k; lambda u) du
+ * and under the posterior lambda ~ Gamma(r+x, alpha+T), mu ~ Gamma(s, beta+T)
+ * the Poisson becomes a negative binomial NB(k; r+x, A/(A+u)); the integral
+ * over u by quadrature.  P(k) = P(alive) P(k | alive) + [k = 0] (1 - P(alive)).
+ */
+double		clm_pnbd_p_k(const double *par, int k, double t, double x, double t_x, double T);
+double
+clm_pnbd_p_k(const double *par, int k, double t, double x, double t_x, double T)
+{
+	pk_ctx		c;
+	double		out[1];
+	double		pa = clm_pnbd_p_alive(par, x, t_x, T);
+	double		stay,
+				k0,
+				p;
+
+	if (t <= 0)
+		return k == 0 ? 1.0 : 0.0;
+	c.R = par[0] + x;
+	c.A = par[1] + T;
+	c.s = par[2];
+	c.B = par[3] + T;
+	c.k = k;
+	c.lnorm = lgamma(c.R + k) - lgamma(c.R) - lgamma(k + 1.0);
+	stay = exp(c.lnorm - c.R * log1p(t / c.A) + k * (log(t) - log(c.A + t))
+			   - c.s * log1p(t / c.B));
+	k0 = c.R / c.A + (c.s + 1) / c.B;
+	clm_quad_geometric(pk_integrand, &c, 1, 0.0, t, fmin(t, 0.25 / k0) * 1e-3, out);
+	p = pa * (stay + out[0]);
+	if (k == 0)
+		p += 1.0 - pa;
+	return fmin(1.0, fmax(0.0, p));
+}

@@ -201,7 +201,7 @@ CREATE FUNCTION @extschema@.expected_purchases(model @extschema@.model, t float8
 COMMENT ON FUNCTION @extschema@.expected_purchases(@extschema@.model, float8, float8, float8, float8) IS 'expected purchases in the next t time units (bgbb: t opportunities) given x, t_x, T';
 CREATE FUNCTION @extschema@.p_purchases(model @extschema@.model, n integer, t float8, x float8, t_x float8, "T" float8) RETURNS float8
 	AS 'MODULE_PATHNAME', 'clm_p_purchases_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.p_purchases(@extschema@.model, integer, float8, float8, float8, float8) IS 'probability of exactly n purchases in the next t given x, t_x, T (bgnbd, mbgnbd)';
+COMMENT ON FUNCTION @extschema@.p_purchases(@extschema@.model, integer, float8, float8, float8, float8) IS 'probability of exactly n purchases in the next t given x, t_x, T (bgnbd, mbgnbd, paretonbd)';
 CREATE FUNCTION @extschema@.p_no_purchase(model @extschema@.model, t float8, x float8, t_x float8, "T" float8) RETURNS float8
 	AS 'MODULE_PATHNAME', 'clm_p_no_purchase_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.p_no_purchase(@extschema@.model, float8, float8, float8, float8) IS 'probability of no purchase in the next t given x, t_x, T (bgnbd, mbgnbd, paretonbd)';

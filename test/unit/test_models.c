@@ -408,6 +408,23 @@ test_predictions(void)
 		double		p0 = clm_p_no_purchase(CLM_KIND_PARETONBD, pn, 39, 2, 30.43, 38.86);
 
 		CHECK(p0 > 1 - 0.869118735597256 && p0 < 1);
+		/* P(k) of Pareto/NBD: P(0) is p_no_purchase; they sum to 1; mean = E */
+		{
+			double		s = 0,
+						mean = 0;
+			int			k;
+
+			CHECK_NEAR(clm_p_purchases(CLM_KIND_PARETONBD, pn, 0, 39, 2, 30.43, 38.86), p0, 1e-10);
+			for (k = 0; k < 400; k++)
+			{
+				double		p = clm_p_purchases(CLM_KIND_PARETONBD, pn, k, 39, 2, 30.43, 38.86);
+
+				s += p;
+				mean += k * p;
+			}
+			CHECK_NEAR(s, 1.0, 1e-9);
+			CHECK_NEAR(mean, 1.455113032086589, 1e-7);
+		}
 		CHECK_NEAR(clm_p_no_purchase(CLM_KIND_PARETONBD, pn, 0, 2, 30.43, 38.86), 1.0, 0);
 	}
 
@@ -533,6 +550,7 @@ test_errors(void)
 	CHECK(clm_obs_check(CLM_KIND_BGBB, v3) != NULL);
 	CHECK(clm_obs_check(CLM_KIND_GG, v4) != NULL);
 	CHECK(!clm_predict_applies(CLM_KIND_GG, CLM_PRED_P_ALIVE));
+	CHECK(clm_predict_applies(CLM_KIND_PARETONBD, CLM_PRED_P_N));
 	CHECK(clm_predict_applies(CLM_KIND_PARETONBD, CLM_PRED_DERT));
 }
 
