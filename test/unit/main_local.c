@@ -12,6 +12,7 @@ int
 main(void)
 {
 	test_models_run();
+	test_models_recovery_run();
 	printf("%d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed ? 1 : 0;
 }

@@ -25,5 +25,6 @@ extern int	unit_failed;
 } while (0)
 
 extern void test_models_run(void);
+extern void test_models_recovery_run(void);
 
 #endif
