@@ -1,0 +1,176 @@
+/*-------------------------------------------------------------------------
+ *
+ * clm_models.h
+ *	  Plain-C numerical core of the clm CLV and churn models.
+ *
+ * No PostgreSQL headers: this file and the src/core C files that
+ * implement it are compiled both into clm.so and into the C unit tests.
+ *
+ * All models are fitted on a weighted list of distinct input tuples (a
+ * histogram): each clm_obs carries up to three numbers and a weight (the
+ * number of customers with exactly that tuple).  The meaning of v[] per
+ * model kind:
+ *
+ *	 BG/NBD, MBG/NBD, Pareto/NBD	v = (x, t_x, T)		continuous time
+ *	 Gamma-Gamma					v = (x, zbar, 0)	x > 0 repeat purchases
+ *	 BG/BB							v = (x, t_x, n)		discrete opportunities
+ *	 sBG							v = (t, churned, 0) t periods; churned 0/1
+ *
+ * Parameters are optimised on the log scale; every log-likelihood returns
+ * the total weighted log-likelihood and its gradient with respect to the
+ * log-parameters.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CLM_MODELS_H
+#define CLM_MODELS_H
+
+#include <stdbool.h>
+
+#define CLM_MAX_PAR 4
+
+typedef enum clm_model_kind
+{
+	CLM_KIND_NONE = 0,
+	CLM_KIND_BGNBD = 1,
+	CLM_KIND_MBGNBD = 2,
+	CLM_KIND_PARETONBD = 3,
+	CLM_KIND_GG = 4,
+	CLM_KIND_BGBB = 5,
+	CLM_KIND_SBG = 6
+} clm_model_kind;
+
+#define CLM_KIND_MAX 6
+
+typedef struct clm_obs
+{
+	double		v[3];
+	double		w;
+} clm_obs;
+
+/* log-likelihood with gradient wrt log-parameters (grad may be NULL) */
+typedef double (*clm_ll_fn) (const double *logpar, const clm_obs *obs,
+							 int n, double *grad);
+
+typedef struct clm_fit_result
+{
+	int			kind;
+	int			npar;
+	double		par[CLM_MAX_PAR];
+	double		se[CLM_MAX_PAR];	/* < 0 when not available */
+	double		ll;
+	double		n_customers;	/* sum of weights */
+	int			n_distinct;		/* distinct tuples */
+	bool		converged;
+	int			iterations;
+	char		message[64];
+} clm_fit_result;
+
+/* model descriptions */
+extern const char *clm_kind_name(int kind);
+extern int	clm_kind_from_name(const char *name);
+extern int	clm_kind_npar(int kind);
+extern const char *clm_kind_par_name(int kind, int i);
+extern clm_ll_fn clm_kind_ll(int kind);
+
+/* input validation: NULL when fine, else a lower-case message */
+extern const char *clm_obs_check(int kind, const double *v);
+
+/*
+ * Fit: returns NULL on success (result filled; result->converged tells
+ * whether the optimiser converged), or an error message when the data
+ * cannot identify the model (*hint receives a hint).
+ */
+extern const char *clm_fit(int kind, const clm_obs *obs, int n,
+						   clm_fit_result *result, const char **hint);
+
+/* special functions and helpers (clm_special.c) */
+extern double clm_digamma(double x);
+extern double clm_lbeta(double a, double b);
+extern double clm_logsumexp2(double a, double b);
+typedef void (*clm_vec_fn) (double t, double *out, void *ctx);
+extern double clm_quad_geometric(clm_vec_fn f, void *ctx, int nf,
+								 double lo, double hi, double h0,
+								 double *out);
+
+/* optimiser (clm_optim.c) */
+typedef double (*clm_obj_fn) (const double *theta, double *grad, void *ctx);
+typedef struct clm_optim_result
+{
+	double		f;
+	bool		converged;
+	int			iterations;
+	const char *reason;
+} clm_optim_result;
+extern void clm_bfgs(clm_obj_fn f, void *ctx, int n, double *theta,
+					 int maxit, clm_optim_result *res);
+extern void clm_nelder_mead(clm_obj_fn f, void *ctx, int n, double *theta,
+							int maxit, clm_optim_result *res);
+extern int	clm_newton_polish(clm_obj_fn f, void *ctx, int n, double *theta,
+							  int maxit);
+extern bool clm_hessian_se(clm_obj_fn f, void *ctx, int n,
+						   const double *theta, double *se_log);
+
+/* log-likelihoods (gradient wrt log-parameters) */
+extern double clm_bgnbd_ll(const double *lp, const clm_obs *o, int n, double *g);
+extern double clm_mbgnbd_ll(const double *lp, const clm_obs *o, int n, double *g);
+extern double clm_paretonbd_ll(const double *lp, const clm_obs *o, int n, double *g);
+extern double clm_gg_ll(const double *lp, const clm_obs *o, int n, double *g);
+extern double clm_bgbb_ll(const double *lp, const clm_obs *o, int n, double *g);
+extern double clm_sbg_ll(const double *lp, const clm_obs *o, int n, double *g);
+
+/*
+ * Pareto/NBD: log of I = int_{t_x}^{T} (alpha+u)^-(r+x) (beta+u)^-(s+1) du
+ * and its derivatives wrt (r, alpha, s, beta).  method 0: series where it
+ * converges fast, else quadrature; 1: series only (returns NAN when it does
+ * not converge fast); 2: quadrature only.
+ */
+extern double clm_paretonbd_log_i(const double *par, double x, double t_x,
+								  double T, int method, double *dlog,
+								  bool *by_series);
+
+/* internal: BG/NBD (m = 0) and MBG/NBD (m = 1) predictions */
+extern double clm_bg_p_alive(int m, const double *par, double x, double t_x, double T);
+extern double clm_bg_expected(int m, const double *par, double t, double x,
+							  double t_x, double T);
+extern double clm_bg_expected_given_alive(int m, const double *par, double t,
+										  double x, double T, int method);
+extern double clm_bg_discounted(int m, const double *par, double disc, int horizon,
+								double x, double t_x, double T);
+extern double clm_bg_p_k(int m, const double *par, int k, double t, double x,
+						 double t_x, double T);
+
+/*
+ * Predictions.  Every function returns a finite number for valid inputs;
+ * they return NAN only when the model kind does not apply (callers check
+ * clm_predict_applies first).  t, x, t_x, T are in the time unit of the fit.
+ */
+typedef enum clm_prediction
+{
+	CLM_PRED_P_ALIVE,
+	CLM_PRED_EXPECTED,
+	CLM_PRED_P_N,
+	CLM_PRED_P_NONE,
+	CLM_PRED_SPEND,
+	CLM_PRED_CLV,
+	CLM_PRED_SURVIVAL,
+	CLM_PRED_DERT
+} clm_prediction;
+extern bool clm_predict_applies(int kind, clm_prediction what);
+
+extern double clm_p_alive(int kind, const double *par, double x, double t_x, double T);
+extern double clm_expected_purchases(int kind, const double *par, double t,
+									 double x, double t_x, double T);
+extern double clm_p_purchases(int kind, const double *par, int k, double t,
+							  double x, double t_x, double T);
+extern double clm_p_no_purchase(int kind, const double *par, double t,
+								double x, double t_x, double T);
+extern double clm_expected_spend(const double *par, double x, double zbar);
+extern double clm_clv(int kind, const double *par, double spend, double margin,
+					  double discount, int horizon, double x, double t_x, double T);
+extern double clm_sbg_survival(const double *par, double t);
+extern double clm_sbg_retention(const double *par, double t);
+extern double clm_paretonbd_dert(const double *par, double delta,
+								 double x, double t_x, double T);
+
+#endif							/* CLM_MODELS_H */
