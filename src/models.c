@@ -26,7 +26,6 @@
 
 #include "clm_models.h"
 
-PG_MODULE_MAGIC;
 
 /* histogram kind for the score-metric aggregates (not a model) */
 #define CLM_HIST_SCORES 100

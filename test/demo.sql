@@ -44,15 +44,15 @@ SELECT count(*)                                    AS profiles,
 FROM profiles;
 
 \echo '== a few customers, summarised as of' :as_of
-SELECT customer_id, (clm.summary(profile, DATE :'as_of')).*
-FROM profiles
+SELECT customer_id, s.*
+FROM profiles, clm.summary(profile, DATE :'as_of') AS s
 ORDER BY customer_id
 LIMIT 5;
 
 \echo '== purchase frequency (repeat purchase days) as of' :as_of
 WITH s AS (
-    SELECT (clm.summary(profile, DATE :'as_of')).*
-    FROM profiles
+    SELECT s.*
+    FROM profiles, clm.summary(profile, DATE :'as_of') AS s
 ), b AS (
     SELECT CASE WHEN orders = 0 OR frequency IS NULL THEN 'no purchase'
                 WHEN frequency >= 10 THEN '10+'

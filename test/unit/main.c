@@ -29,6 +29,8 @@ int
 main(void)
 {
 	run("test_rng", test_rng);
+	run("test_models", test_models_run);
+	run("test_models_recovery", test_models_recovery_run);
 
 	printf("%d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed == 0 ? 0 : 1;

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "clm_models.h"
-#include "unit_local.h"
+#include "unit.h"
 
 static uint64_t rng_state = 88172645463325252ULL;
 
@@ -126,15 +126,15 @@ recover(int kind, const double *truth, int n)
 		simulate(kind, truth, 1.0 + 51.0 * unif(), o[i].v);
 		o[i].w = 1.0;
 	}
-	CHECK(clm_fit(kind, o, n, &r, &hint) == NULL);
-	CHECK(r.converged);
+	UNIT_CHECK(clm_fit(kind, o, n, &r, &hint) == NULL);
+	UNIT_CHECK(r.converged);
 	for (k = 0; k < r.npar; k++)
 	{
-		CHECK(r.se[k] > 0);
+		UNIT_CHECK(r.se[k] > 0);
 		if (!(fabs(r.par[k] - truth[k]) <= 3.0 * r.se[k]))
 			fprintf(stderr, "recovery %s %s: %g vs %g (se %g)\n", clm_kind_name(kind),
 					clm_kind_par_name(kind, k), r.par[k], truth[k], r.se[k]);
-		CHECK(fabs(r.par[k] - truth[k]) <= 3.0 * r.se[k]);
+		UNIT_CHECK(fabs(r.par[k] - truth[k]) <= 3.0 * r.se[k]);
 	}
 	free(o);
 }

@@ -48,5 +48,7 @@ extern int	unit_failed;
 
 /* the test functions, one per file or topic; register new ones in main.c */
 extern void test_rng(void);
+extern void test_models_run(void);
+extern void test_models_recovery_run(void);
 
 #endif							/* CLM_UNIT_H */
