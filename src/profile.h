@@ -162,9 +162,6 @@ extern ClmProfile *clm_profile_merge_into(ClmProfile *a, const ClmProfile *b, bo
 /* validation (profile_io.c): returns NULL if valid, else a static message */
 extern const char *clm_profile_check(const ClmProfile *p, Size size);
 
-/* sum of the spends of days[0 .. ndays-1] (cannot overflow: see invariants) */
-extern int64 clm_spend_total(const ClmProfile *p, int32 ndays);
-
 /* spend formatting: appends the decimal form of v/CLM_SPEND_SCALE */
 struct StringInfoData;
 extern void clm_append_spend(struct StringInfoData *buf, int64 v);

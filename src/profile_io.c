@@ -98,19 +98,6 @@ clm_profile_prefix(const ClmProfile *p, DateADT as_of)
 	return lo;
 }
 
-/* sum of the spends of the first ndays days */
-int64
-clm_spend_total(const ClmProfile *p, int32 ndays)
-{
-	const ClmDay *days = clm_profile_days(p);
-	int64		total = 0;
-	int32		i;
-
-	for (i = 0; i < ndays; i++)
-		total += days[i].spend;
-	return total;
-}
-
 /* append v / 10000 as an exact decimal, trailing zeros trimmed */
 void
 clm_append_spend(StringInfo buf, int64 v)
