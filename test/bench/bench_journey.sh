@@ -31,7 +31,8 @@
 #   --cohorts-from DATE first cohort month of J_cohort (default 2023-01-01)
 #   --baseline FILE     default ../shared/bench/plain_sql_baseline.sql from the
 #                       repository root, or $CLM_BENCH_BASELINE
-#   --work-mem SIZE     work_mem (default 1GB)
+#   --work-mem SIZE     work_mem of the timed queries (default: the server's
+#                       own setting, 4MB out of the box)
 #   --parallel W        max_parallel_workers_per_gather (default 0: serial)
 #   --no-install        do not build and install first
 #   --keep-log DIR      keep the raw psql output in DIR
@@ -47,7 +48,7 @@ CUSTOMERS=1000000
 ASOF=2025-01-01
 COHORTS_FROM=2023-01-01
 BASELINE=${CLM_BENCH_BASELINE:-$ROOT/../shared/bench/plain_sql_baseline.sql}
-WORK_MEM=1GB
+WORK_MEM=default
 PARALLEL=0
 INSTALL=1
 KEEP_LOG=
@@ -112,14 +113,15 @@ else
 fi
 echo "generating events for $CUSTOMERS customers ..."
 "${PSQL[@]}" <<SQL
-SET work_mem = '$WORK_MEM';
+SET work_mem = '1GB';
 CREATE TABLE events AS $GEN ORDER BY occurred_at;
 VACUUM ANALYZE events;
 SQL
 "${PSQL[@]}" -Atc "SELECT 'events: ' || count(*) || ', customers: ' || count(DISTINCT customer_id) FROM events"
 
+if [ "$WORK_MEM" = default ]; then WM_SQL="RESET work_mem;"; else WM_SQL="SET work_mem = '$WORK_MEM';"; fi
 cat > "$LOG/journey.sql" <<SQL
-SET work_mem = '$WORK_MEM';
+$WM_SQL
 SET max_parallel_workers_per_gather = $PARALLEL;
 \\i $BASELINE
 \\set ON_ERROR_STOP on
