@@ -38,6 +38,9 @@
  * Series for G(y) = 2F1(N, b; N+1; z) (m+y)^-N in logs, with derivatives of
  * log G wrt (N, b, z).  Returns false when it does not converge fast.
  */
+static double inv_int[402];		/* 1/n, filled on first use */
+static bool inv_int_ready = false;
+
 static bool
 h2f1_series(double N, double b, double z, double *logF, double *dN,
 			double *db, double *dz)
@@ -52,29 +55,42 @@ h2f1_series(double N, double b, double z, double *logF, double *dN,
 
 	if (z < 0 || z > 0.7)
 		return false;
+	if (!inv_int_ready)
+	{
+		int			i;
+
+		inv_int[0] = 0.0;
+		for (i = 1; i < 402; i++)
+			inv_int[i] = 1.0 / i;
+		inv_int_ready = true;
+	}
+	/*
+	 * FN and Fz accumulate sum tn n/(N+n) and sum tn n, scaled by 1/N and
+	 * 1/z at the end: two divisions per term instead of five
+	 */
 	for (n = 1; n <= 400; n++)
 	{
-		double		tn;
+		double		tn,
+					inv = 1.0 / (N + n);
 
 		hsum += 1.0 / (b + n - 1);
-		term *= (b + n - 1) * z / n;
-		tn = term * N / (N + n);
+		term *= (b + n - 1) * z * inv_int[n];
+		tn = term * N * inv;
 		F += tn;
-		FN += tn * n / (N * (N + n));
+		FN += tn * n * inv;
 		Fb += tn * hsum;
-		if (z > 0)
-			Fz += tn * n / z;
+		Fz += tn * n;
 		if (!(F < 1e300))
 			return false;
-		if (tn < 1e-17 * F && n > 2 && (b + n) * z / (n + 1) < 0.9)
+		if (tn < 1e-17 * F && n > 2 && (b + n) * z * inv_int[n + 1] < 0.9)
 			break;
 	}
 	if (n > 400)
 		return false;
 	*logF = log(F);
-	*dN = FN / F;
+	*dN = FN / (N * F);
 	*db = Fb / F;
-	*dz = Fz / F;
+	*dz = (z > 0) ? Fz / (z * F) : 0.0;
 	return true;
 }
 
