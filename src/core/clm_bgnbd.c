@@ -34,6 +34,8 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "clm_models.h"
 
@@ -66,6 +68,19 @@ bg_ll(int m, const double *lp, const clm_obs *o, int n, double *grad)
 				c_pabx = 0,
 				c_pbx = 0;
 
+	/*
+	 * log(alpha + t_x) is shared by consecutive tuples with the same t_x
+	 * (sorted by (x, t_x, T)), log(alpha + T) by the many tuples with the
+	 * same T (a small direct-mapped table per evaluation).
+	 */
+	double		ct = NAN,
+				c_lat = 0.0;
+	double		lT_key[256],
+				lT_val[256];
+
+	for (i = 0; i < 256; i++)
+		lT_key[i] = NAN;
+
 	for (i = 0; i < n; i++)
 	{
 		double		x = o[i].v[0],
@@ -73,11 +88,33 @@ bg_ll(int m, const double *lp, const clm_obs *o, int n, double *grad)
 					T = o[i].v[2],
 					w = o[i].w;
 		double		bx = b + x + m;
-		double		L3 = -(r + x) * log(al + T);
+		double		laT,
+					lat;
+		double		L3;
 		double		L4 = -INFINITY;
 		double		lse,
 					w4,
 					w3;
+		uint64_t	bits;
+		int			slot;
+
+		memcpy(&bits, &T, sizeof(bits));
+		slot = (int) ((bits * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
+		if (lT_key[slot] == T)
+			laT = lT_val[slot];
+		else
+		{
+			laT = log(al + T);
+			lT_key[slot] = T;
+			lT_val[slot] = laT;
+		}
+		if (t != ct)
+		{
+			ct = t;
+			c_lat = log(al + t);
+		}
+		lat = c_lat;
+		L3 = -(r + x) * laT;
 
 		if (x != cx)
 		{
@@ -92,14 +129,34 @@ bg_ll(int m, const double *lp, const clm_obs *o, int n, double *grad)
 			c_lb = (m == 1 || x > 0) ? log(a) - log(bx - 1.0) : 0.0;
 		}
 		if (m == 1 || x > 0)
-			L4 = c_lb - (r + x) * log(al + t);
-		lse = clm_logsumexp2(L3, L4);
-		w4 = (L4 == -INFINITY) ? 0.0 : exp(L4 - lse);
+			L4 = c_lb - (r + x) * lat;
+		if (L4 == -INFINITY)
+		{
+			lse = L3;
+			w4 = 0.0;
+		}
+		else
+		{
+			/* log(exp(L3) + exp(L4)) and w4 with one exp and one log1p */
+			double		d = L4 - L3;
+			double		e = exp(-fabs(d));
+
+			if (d > 0)
+			{
+				lse = L4 + log1p(e);
+				w4 = 1.0 / (1.0 + e);
+			}
+			else
+			{
+				lse = L3 + log1p(e);
+				w4 = e / (1.0 + e);
+			}
+		}
 		w3 = 1.0 - w4;
 		total += w * (c_lg + lse);
 		if (grad)
 		{
-			g[0] += w * (c_pr - w3 * log(al + T) - w4 * log(al + t));
+			g[0] += w * (c_pr - w3 * laT - w4 * lat);
 			g[1] += w * (r / al - (r + x) * (w3 / (al + T) + w4 / (al + t)));
 			g[2] += w * (psi_ab - c_pabx + w4 / a);
 			g[3] += w * (psi_ab + c_pbx - psi_b - c_pabx
