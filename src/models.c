@@ -128,6 +128,14 @@ obs_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/* an inlined sort of the tuples by obs_cmp (PostgreSQL's sort template) */
+#define ST_SORT obs_sort
+#define ST_ELEMENT_TYPE clm_obs
+#define ST_COMPARE(a, b) obs_cmp(a, b)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
 /* sort and merge equal tuples in place */
 static void
 hist_compact(ClmHist *h)
@@ -139,7 +147,7 @@ hist_compact(ClmHist *h)
 		return;
 	if (h->n > 1)
 	{
-		qsort(h->tuples, h->n, sizeof(clm_obs), obs_cmp);
+		obs_sort(h->tuples, h->n);
 		for (i = 1; i < h->n; i++)
 		{
 			if (obs_cmp(&h->tuples[i], &h->tuples[j]) == 0)
