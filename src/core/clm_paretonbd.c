@@ -135,6 +135,12 @@ typedef struct pnbd_cache
 				dN,
 				db,
 				dz;
+	/* split integral: quadrature on [t_x, y0] for the tuple (qx, qy) */
+	bool		qvalid;
+	double		qx,
+				qy,
+				logQ,
+				dQ[4];
 } pnbd_cache;
 
 static double pnbd_log_i(const double *par, double x, double t_x, double T,
@@ -257,6 +263,53 @@ pnbd_log_i(const double *par, double x, double t_x, double T,
 		}
 		if (method == 1)
 			return NAN;
+
+		/*
+		 * In a fit (cache given), when only the lower end's series fails
+		 * (z(t_x) > 0.7, customers with t_x near 0), split I at y0 where
+		 * z(y0) = 0.65: quadrature on [t_x, y0], which depends on (x, t_x)
+		 * only and is shared by the consecutive tuples with those (the
+		 * histogram is sorted by (x, t_x, T)), plus the series on [y0, T].
+		 * Both pieces hold y0 fixed, so their derivatives add up.
+		 */
+		if (cache && !ok1 && z2 <= 0.65)
+		{
+			double		y0 = (m - o) / 0.65 - m;
+			double		dS[4];
+			bool		sser;
+			double		logS;
+
+			if (y0 > t_x && y0 < T)
+			{
+				logS = pnbd_log_i(par, x, y0, T, 1, dS, &sser, NULL);
+				if (!isnan(logS) && logS > -INFINITY)
+				{
+					double		logQ,
+								lse,
+								wq;
+					int			k;
+
+					if (cache->qvalid && cache->qx == x && cache->qy == t_x)
+						logQ = cache->logQ;
+					else
+					{
+						logQ = pnbd_log_i(par, x, t_x, y0, 2, cache->dQ, &sser, NULL);
+						cache->qvalid = true;
+						cache->qx = x;
+						cache->qy = t_x;
+						cache->logQ = logQ;
+					}
+					if (logQ > -INFINITY && isfinite(logQ))
+					{
+						lse = clm_logsumexp2(logQ, logS);
+						wq = exp(logQ - lse);
+						for (k = 0; k < 4; k++)
+							dlog[k] = wq * cache->dQ[k] + (1.0 - wq) * dS[k];
+						return lse;
+					}
+				}
+			}
+		}
 	}
 
 	/* quadrature */
@@ -334,6 +387,7 @@ clm_paretonbd_ll(const double *lp, const clm_obs *o, int n, double *grad)
 				k;
 
 	cache.valid = false;
+	cache.qvalid = false;
 
 	for (k = 0; k < 4; k++)
 		par[k] = exp(lp[k]);
