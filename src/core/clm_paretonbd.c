@@ -31,6 +31,8 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "clm_models.h"
 
@@ -125,6 +127,8 @@ pnbd_integrand(double u, double *out, void *vctx)
  * (x, t_x, T), so consecutive tuples (all customers with x = 0, for one)
  * share it within one log-likelihood evaluation.
  */
+#define PNBD_UPPER 1024
+
 typedef struct pnbd_cache
 {
 	bool		valid;
@@ -135,6 +139,11 @@ typedef struct pnbd_cache
 				dN,
 				db,
 				dz;
+	/* the upper-end series by (x, T): a direct-mapped table, ukey x < 0 empty */
+	double		ukx[PNBD_UPPER],
+				ukT[PNBD_UPPER],
+				uval[PNBD_UPPER][4];
+	bool		uok[PNBD_UPPER];
 	/* split integral: quadrature on [t_x, y0] for the tuple (qx, qy) */
 	bool		qvalid;
 	double		qx,
@@ -142,6 +151,46 @@ typedef struct pnbd_cache
 				logQ,
 				dQ[4];
 } pnbd_cache;
+
+/*
+ * h2f1_series at the upper end y = T, through the cache's (x, T) table when
+ * there is one (its value depends on (x, T) and the parameters only, and
+ * the histogram repeats (x, T) across its t_x values)
+ */
+static bool
+upper_series(pnbd_cache *cache, double x, double T, double N, double b,
+			 double z, double *lF, double *dN, double *db, double *dz)
+{
+	uint64_t	hx,
+				hT,
+				h;
+	int			slot;
+	bool		ok;
+
+	if (cache == NULL)
+		return h2f1_series(N, b, z, lF, dN, db, dz);
+	memcpy(&hx, &x, sizeof(hx));
+	memcpy(&hT, &T, sizeof(hT));
+	h = (hx ^ (hT * UINT64_C(0x9E3779B97F4A7C15))) * UINT64_C(0xC2B2AE3D27D4EB4F);
+	slot = (int) (h >> 54);		/* 10 bits: PNBD_UPPER */
+	if (cache->ukx[slot] == x && cache->ukT[slot] == T)
+	{
+		*lF = cache->uval[slot][0];
+		*dN = cache->uval[slot][1];
+		*db = cache->uval[slot][2];
+		*dz = cache->uval[slot][3];
+		return cache->uok[slot];
+	}
+	ok = h2f1_series(N, b, z, lF, dN, db, dz);
+	cache->ukx[slot] = x;
+	cache->ukT[slot] = T;
+	cache->uok[slot] = ok;
+	cache->uval[slot][0] = ok ? *lF : 0.0;
+	cache->uval[slot][1] = ok ? *dN : 0.0;
+	cache->uval[slot][2] = ok ? *db : 0.0;
+	cache->uval[slot][3] = ok ? *dz : 0.0;
+	return ok;
+}
 
 static double pnbd_log_i(const double *par, double x, double t_x, double T,
 						 int method, double *dlog, bool *by_series,
@@ -214,7 +263,7 @@ pnbd_log_i(const double *par, double x, double t_x, double T,
 				cache->dz = dz1;
 			}
 		}
-		if (ok1 && h2f1_series(N, b, z2, &lF2, &dN2, &db2, &dz2))
+		if (ok1 && upper_series(cache, x, T, N, b, z2, &lF2, &dN2, &db2, &dz2))
 		{
 			/* log G(y) = log F - N log(m+y); G1 at t_x, G2 at T */
 			double		lG1 = lF1 - N * log(m + t_x),
@@ -388,6 +437,8 @@ clm_paretonbd_ll(const double *lp, const clm_obs *o, int n, double *grad)
 
 	cache.valid = false;
 	cache.qvalid = false;
+	for (k = 0; k < PNBD_UPPER; k++)
+		cache.ukx[k] = -1.0;
 
 	for (k = 0; k < 4; k++)
 		par[k] = exp(lp[k]);
