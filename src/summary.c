@@ -287,9 +287,18 @@ clm_btyd_inputs(PG_FUNCTION_ARGS)
 	if (ps.orders == 0)
 		PG_RETURN_NULL();
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
+	/* the blessed result descriptor, looked up once per call site */
+	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
+	if (tupdesc == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		MemoryContextSwitchTo(old);
+		fcinfo->flinfo->fn_extra = tupdesc;
+	}
 	values[0] = Int32GetDatum(ps.orders - 1);
 	values[1] = Float8GetDatum((double) (ps.last_day - ps.first_day) / u);
 	values[2] = Float8GetDatum((double) ((int64) cal_end - ps.first_day) / u);

@@ -34,6 +34,8 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "clm_models.h"
 
@@ -66,6 +68,19 @@ bg_ll(int m, const double *lp, const clm_obs *o, int n, double *grad)
 				c_pabx = 0,
 				c_pbx = 0;
 
+	/*
+	 * log(alpha + t_x) is shared by consecutive tuples with the same t_x
+	 * (sorted by (x, t_x, T)), log(alpha + T) by the many tuples with the
+	 * same T (a small direct-mapped table per evaluation).
+	 */
+	double		ct = NAN,
+				c_lat = 0.0;
+	double		lT_key[256],
+				lT_val[256];
+
+	for (i = 0; i < 256; i++)
+		lT_key[i] = NAN;
+
 	for (i = 0; i < n; i++)
 	{
 		double		x = o[i].v[0],
@@ -73,11 +88,33 @@ bg_ll(int m, const double *lp, const clm_obs *o, int n, double *grad)
 					T = o[i].v[2],
 					w = o[i].w;
 		double		bx = b + x + m;
-		double		L3 = -(r + x) * log(al + T);
+		double		laT,
+					lat;
+		double		L3;
 		double		L4 = -INFINITY;
 		double		lse,
 					w4,
 					w3;
+		uint64_t	bits;
+		int			slot;
+
+		memcpy(&bits, &T, sizeof(bits));
+		slot = (int) ((bits * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
+		if (lT_key[slot] == T)
+			laT = lT_val[slot];
+		else
+		{
+			laT = log(al + T);
+			lT_key[slot] = T;
+			lT_val[slot] = laT;
+		}
+		if (t != ct)
+		{
+			ct = t;
+			c_lat = log(al + t);
+		}
+		lat = c_lat;
+		L3 = -(r + x) * laT;
 
 		if (x != cx)
 		{
@@ -92,14 +129,34 @@ bg_ll(int m, const double *lp, const clm_obs *o, int n, double *grad)
 			c_lb = (m == 1 || x > 0) ? log(a) - log(bx - 1.0) : 0.0;
 		}
 		if (m == 1 || x > 0)
-			L4 = c_lb - (r + x) * log(al + t);
-		lse = clm_logsumexp2(L3, L4);
-		w4 = (L4 == -INFINITY) ? 0.0 : exp(L4 - lse);
+			L4 = c_lb - (r + x) * lat;
+		if (L4 == -INFINITY)
+		{
+			lse = L3;
+			w4 = 0.0;
+		}
+		else
+		{
+			/* log(exp(L3) + exp(L4)) and w4 with one exp and one log1p */
+			double		d = L4 - L3;
+			double		e = exp(-fabs(d));
+
+			if (d > 0)
+			{
+				lse = L4 + log1p(e);
+				w4 = 1.0 / (1.0 + e);
+			}
+			else
+			{
+				lse = L3 + log1p(e);
+				w4 = e / (1.0 + e);
+			}
+		}
 		w3 = 1.0 - w4;
 		total += w * (c_lg + lse);
 		if (grad)
 		{
-			g[0] += w * (c_pr - w3 * log(al + T) - w4 * log(al + t));
+			g[0] += w * (c_pr - w3 * laT - w4 * lat);
 			g[1] += w * (r / al - (r + x) * (w3 / (al + T) + w4 / (al + t)));
 			g[2] += w * (psi_ab - c_pabx + w4 / a);
 			g[3] += w * (psi_ab + c_pbx - psi_b - c_pabx
@@ -285,7 +342,9 @@ beta_expect(beta_ctx *ctx)
  * R = r+x, bb = b+x+m, C = a+bb-1, A = ((alpha+T)/(alpha+T+t))^R and
  * z = t/(alpha+T+t), by its series: used only where it is fast and
  * accurate (z <= 0.6, |a - 1| >= 0.1, R <= 50, convergence within 300
- * terms, and no cancellation worse than 1e-6 in the bracket).  Returns
+ * terms, and no cancellation worse than 1e-6 in the bracket; for R > 50,
+ * up to 2000 terms while the estimated rounding error, amplified by the
+ * cancellation in the bracket, stays below 1e-11 relative).  Returns
  * NAN where it does not apply; E / P(alive) otherwise.
  */
 static double
@@ -301,22 +360,27 @@ bg_expected_series(int m, const double *par, double t, double x, double T)
 	double		z = t / (al + T + t);
 	double		term = 1.0,
 				F = 1.0,
+				AF,
 				br;
 	int			n;
 
-	if (z > 0.6 || fabs(a - 1.0) < 0.1 || R > 50.0)
+	if (z > 0.6 || fabs(a - 1.0) < 0.1 || R > 1e4)
 		return NAN;
-	for (n = 0; n < 300; n++)
+	for (n = 0; n < 2000; n++)
 	{
 		term *= (R + n) * (bb + n) / ((C + n) * (n + 1.0)) * z;
 		F += term;
 		if (term < 1e-17 * F && (R + n) * (bb + n) / ((C + n) * (n + 1.0)) * z < 0.9)
 			break;
 	}
-	if (n == 300)
+	if (n == 2000 || !isfinite(F) || (R <= 50.0 && n >= 300))
 		return NAN;
-	br = 1.0 - exp(-R * log1p(t / (al + T))) * F;
+	AF = exp(-R * log1p(t / (al + T))) * F;
+	br = 1.0 - AF;
 	if (fabs(br) < 1e-6)
+		return NAN;
+	/* see bg_discounted_series */
+	if (R > 50.0 && 4e-16 * (n + 10.0 + R * log1p(t / (al + T))) * AF > 1e-11 * fabs(br))
 		return NAN;
 	return C / (a - 1.0) * br;
 }
@@ -357,35 +421,107 @@ clm_bg_expected(int m, const double *par, double t, double x, double t_x, double
 }
 
 /*
- * discounted expected purchases over horizon periods of length 1: by the
- * series for every period when it applies, else one quadrature over p of
- * the whole discounted sum
+ * The discounted sum of bg_expected_series over the periods k = 1..horizon
+ * (E / P(alive) at t = k), with the same applicability tests per period,
+ * NAN where one period's series does not apply.  The hypergeometric
+ * coefficients c_n = (R)_n (bb)_n / ((C)_n n!) do not depend on k: they are
+ * computed once (with the divisions) and each period's series is then a
+ * polynomial in z_k = k/(alpha+T+k); the terms equal the per-period
+ * series' terms up to rounding.  Beyond bg_expected_series' domain (R > 50,
+ * more than 300 terms) the series is still a sum of positive terms; it is
+ * used there while its estimated rounding error, amplified by the
+ * cancellation in the bracket, stays below 1e-11 relative (else NAN: the
+ * caller integrates over p).
  */
-double
-clm_bg_discounted(int m, const double *par, double disc, int horizon,
-				  double x, double t_x, double T)
+#define BG_DISC_MAXN 2000
+static double
+bg_discounted_series(int m, const double *par, double disc, int horizon,
+					 double x, double T)
 {
-	beta_ctx	ctx;
-	double		pa = clm_bg_p_alive(m, par, x, t_x, T);
+	double		r = par[0],
+				al = par[1],
+				a = par[2],
+				b = par[3];
+	double		R = r + x,
+				bb = b + x + m,
+				C = a + bb - 1.0;
+	double		A = al + T;
+	double		rho[BG_DISC_MAXN],
+				c[BG_DISC_MAXN + 1];
 	double		prev = 0.0,
 				df = 1.0,
-				sum = 0.0;
-	int			k;
+				sum = 0.0,
+				scale = C / (a - 1.0),
+				zmax;
+	int			nc = 0,
+				k;
 
-	if (horizon <= 0 || pa <= 0)
-		return 0.0;
+	if (fabs(a - 1.0) < 0.1 || R > 1e4 || horizon / (A + horizon) > 0.6)
+		return NAN;
+	/* c[n] holds c_n zmax^n (no overflow where the largest period's terms do not) */
+	zmax = horizon / (A + horizon);
+	c[0] = 1.0;
 	for (k = 1; k <= horizon; k++)
 	{
-		double		cur = bg_expected_series(m, par, k, x, T);
+		double		z = k / (A + k),
+					zr = z / zmax;
+		double		F = 1.0,
+					zn = 1.0,
+					AF,
+					br,
+					cur;
+		int			n;
 
-		if (isnan(cur))
-			break;
+		for (n = 0; n < BG_DISC_MAXN; n++)
+		{
+			double		term;
+
+			if (n >= nc)
+			{
+				rho[n] = (R + n) * (bb + n) / ((C + n) * (n + 1.0));
+				c[n + 1] = c[n] * rho[n] * zmax;
+				nc = n + 1;
+			}
+			zn *= zr;
+			term = c[n + 1] * zn;
+			F += term;
+			if (term < 1e-17 * F && rho[n] * z < 0.9)
+				break;
+		}
+		if (n == BG_DISC_MAXN || !isfinite(F) || (R <= 50.0 && n >= 300))
+			return NAN;
+		AF = exp(-R * log1p(k / A)) * F;
+		br = 1.0 - AF;
+		if (fabs(br) < 1e-6)
+			return NAN;
+		if (R > 50.0 &&
+			4e-16 * (n + 10.0 + R * log1p(k / A)) * AF > 1e-11 * fabs(br))
+			return NAN;
+		cur = scale * br;
 		df /= (1.0 + disc);
 		sum += (cur - prev) * df;
 		prev = cur;
 	}
-	if (k > horizon)
-		return pa * sum;
+	return sum;
+}
+
+/*
+ * discounted expected purchases over horizon periods of length 1 given
+ * alive at T (it does not depend on t_x): by the series for every period
+ * when it applies, else one quadrature over p of the whole discounted sum
+ */
+double
+clm_bg_discounted_given_alive(int m, const double *par, double disc, int horizon,
+							  double x, double T)
+{
+	beta_ctx	ctx;
+	double		sum;
+
+	if (horizon <= 0)
+		return 0.0;
+	sum = bg_discounted_series(m, par, disc, horizon, x, T);
+	if (!isnan(sum))
+		return sum;
 	ctx.a = par[2];
 	ctx.bb = par[3] + x + m;
 	ctx.R = par[0] + x;
@@ -393,7 +529,19 @@ clm_bg_discounted(int m, const double *par, double disc, int horizon,
 	ctx.unit = 1.0 / (par[1] + T);
 	ctx.disc = disc;
 	ctx.horizon = horizon;
-	return pa * beta_expect(&ctx);
+	return beta_expect(&ctx);
+}
+
+/* discounted expected purchases over horizon periods of length 1 */
+double
+clm_bg_discounted(int m, const double *par, double disc, int horizon,
+				  double x, double t_x, double T)
+{
+	double		pa = clm_bg_p_alive(m, par, x, t_x, T);
+
+	if (horizon <= 0 || pa <= 0)
+		return 0.0;
+	return pa * clm_bg_discounted_given_alive(m, par, disc, horizon, x, T);
 }
 
 /*

@@ -137,6 +137,8 @@ extern double clm_bg_expected_given_alive(int m, const double *par, double t,
 										  double x, double T, int method);
 extern double clm_bg_discounted(int m, const double *par, double disc, int horizon,
 								double x, double t_x, double T);
+extern double clm_bg_discounted_given_alive(int m, const double *par, double disc,
+											int horizon, double x, double T);
 extern double clm_bg_p_k(int m, const double *par, int k, double t, double x,
 						 double t_x, double T);
 

@@ -31,6 +31,8 @@
  */
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "clm_models.h"
 
@@ -38,6 +40,9 @@
  * Series for G(y) = 2F1(N, b; N+1; z) (m+y)^-N in logs, with derivatives of
  * log G wrt (N, b, z).  Returns false when it does not converge fast.
  */
+static double inv_int[402];		/* 1/n, filled on first use */
+static bool inv_int_ready = false;
+
 static bool
 h2f1_series(double N, double b, double z, double *logF, double *dN,
 			double *db, double *dz)
@@ -52,29 +57,42 @@ h2f1_series(double N, double b, double z, double *logF, double *dN,
 
 	if (z < 0 || z > 0.7)
 		return false;
+	if (!inv_int_ready)
+	{
+		int			i;
+
+		inv_int[0] = 0.0;
+		for (i = 1; i < 402; i++)
+			inv_int[i] = 1.0 / i;
+		inv_int_ready = true;
+	}
+	/*
+	 * FN and Fz accumulate sum tn n/(N+n) and sum tn n, scaled by 1/N and
+	 * 1/z at the end: two divisions per term instead of five
+	 */
 	for (n = 1; n <= 400; n++)
 	{
-		double		tn;
+		double		tn,
+					inv = 1.0 / (N + n);
 
 		hsum += 1.0 / (b + n - 1);
-		term *= (b + n - 1) * z / n;
-		tn = term * N / (N + n);
+		term *= (b + n - 1) * z * inv_int[n];
+		tn = term * N * inv;
 		F += tn;
-		FN += tn * n / (N * (N + n));
+		FN += tn * n * inv;
 		Fb += tn * hsum;
-		if (z > 0)
-			Fz += tn * n / z;
+		Fz += tn * n;
 		if (!(F < 1e300))
 			return false;
-		if (tn < 1e-17 * F && n > 2 && (b + n) * z / (n + 1) < 0.9)
+		if (tn < 1e-17 * F && n > 2 && (b + n) * z * inv_int[n + 1] < 0.9)
 			break;
 	}
 	if (n > 400)
 		return false;
 	*logF = log(F);
-	*dN = FN / F;
+	*dN = FN / (N * F);
 	*db = Fb / F;
-	*dz = Fz / F;
+	*dz = (z > 0) ? Fz / (z * F) : 0.0;
 	return true;
 }
 
@@ -109,6 +127,8 @@ pnbd_integrand(double u, double *out, void *vctx)
  * (x, t_x, T), so consecutive tuples (all customers with x = 0, for one)
  * share it within one log-likelihood evaluation.
  */
+#define PNBD_UPPER 1024
+
 typedef struct pnbd_cache
 {
 	bool		valid;
@@ -119,7 +139,58 @@ typedef struct pnbd_cache
 				dN,
 				db,
 				dz;
+	/* the upper-end series by (x, T): a direct-mapped table, ukey x < 0 empty */
+	double		ukx[PNBD_UPPER],
+				ukT[PNBD_UPPER],
+				uval[PNBD_UPPER][4];
+	bool		uok[PNBD_UPPER];
+	/* split integral: quadrature on [t_x, y0] for the tuple (qx, qy) */
+	bool		qvalid;
+	double		qx,
+				qy,
+				logQ,
+				dQ[4];
 } pnbd_cache;
+
+/*
+ * h2f1_series at the upper end y = T, through the cache's (x, T) table when
+ * there is one (its value depends on (x, T) and the parameters only, and
+ * the histogram repeats (x, T) across its t_x values)
+ */
+static bool
+upper_series(pnbd_cache *cache, double x, double T, double N, double b,
+			 double z, double *lF, double *dN, double *db, double *dz)
+{
+	uint64_t	hx,
+				hT,
+				h;
+	int			slot;
+	bool		ok;
+
+	if (cache == NULL)
+		return h2f1_series(N, b, z, lF, dN, db, dz);
+	memcpy(&hx, &x, sizeof(hx));
+	memcpy(&hT, &T, sizeof(hT));
+	h = (hx ^ (hT * UINT64_C(0x9E3779B97F4A7C15))) * UINT64_C(0xC2B2AE3D27D4EB4F);
+	slot = (int) (h >> 54);		/* 10 bits: PNBD_UPPER */
+	if (cache->ukx[slot] == x && cache->ukT[slot] == T)
+	{
+		*lF = cache->uval[slot][0];
+		*dN = cache->uval[slot][1];
+		*db = cache->uval[slot][2];
+		*dz = cache->uval[slot][3];
+		return cache->uok[slot];
+	}
+	ok = h2f1_series(N, b, z, lF, dN, db, dz);
+	cache->ukx[slot] = x;
+	cache->ukT[slot] = T;
+	cache->uok[slot] = ok;
+	cache->uval[slot][0] = ok ? *lF : 0.0;
+	cache->uval[slot][1] = ok ? *dN : 0.0;
+	cache->uval[slot][2] = ok ? *db : 0.0;
+	cache->uval[slot][3] = ok ? *dz : 0.0;
+	return ok;
+}
 
 static double pnbd_log_i(const double *par, double x, double t_x, double T,
 						 int method, double *dlog, bool *by_series,
@@ -192,7 +263,7 @@ pnbd_log_i(const double *par, double x, double t_x, double T,
 				cache->dz = dz1;
 			}
 		}
-		if (ok1 && h2f1_series(N, b, z2, &lF2, &dN2, &db2, &dz2))
+		if (ok1 && upper_series(cache, x, T, N, b, z2, &lF2, &dN2, &db2, &dz2))
 		{
 			/* log G(y) = log F - N log(m+y); G1 at t_x, G2 at T */
 			double		lG1 = lF1 - N * log(m + t_x),
@@ -241,6 +312,53 @@ pnbd_log_i(const double *par, double x, double t_x, double T,
 		}
 		if (method == 1)
 			return NAN;
+
+		/*
+		 * In a fit (cache given), when only the lower end's series fails
+		 * (z(t_x) > 0.7, customers with t_x near 0), split I at y0 where
+		 * z(y0) = 0.65: quadrature on [t_x, y0], which depends on (x, t_x)
+		 * only and is shared by the consecutive tuples with those (the
+		 * histogram is sorted by (x, t_x, T)), plus the series on [y0, T].
+		 * Both pieces hold y0 fixed, so their derivatives add up.
+		 */
+		if (cache && !ok1 && z2 <= 0.65)
+		{
+			double		y0 = (m - o) / 0.65 - m;
+			double		dS[4];
+			bool		sser;
+			double		logS;
+
+			if (y0 > t_x && y0 < T)
+			{
+				logS = pnbd_log_i(par, x, y0, T, 1, dS, &sser, NULL);
+				if (!isnan(logS) && logS > -INFINITY)
+				{
+					double		logQ,
+								lse,
+								wq;
+					int			k;
+
+					if (cache->qvalid && cache->qx == x && cache->qy == t_x)
+						logQ = cache->logQ;
+					else
+					{
+						logQ = pnbd_log_i(par, x, t_x, y0, 2, cache->dQ, &sser, NULL);
+						cache->qvalid = true;
+						cache->qx = x;
+						cache->qy = t_x;
+						cache->logQ = logQ;
+					}
+					if (logQ > -INFINITY && isfinite(logQ))
+					{
+						lse = clm_logsumexp2(logQ, logS);
+						wq = exp(logQ - lse);
+						for (k = 0; k < 4; k++)
+							dlog[k] = wq * cache->dQ[k] + (1.0 - wq) * dS[k];
+						return lse;
+					}
+				}
+			}
+		}
 	}
 
 	/* quadrature */
@@ -318,6 +436,9 @@ clm_paretonbd_ll(const double *lp, const clm_obs *o, int n, double *grad)
 				k;
 
 	cache.valid = false;
+	cache.qvalid = false;
+	for (k = 0; k < PNBD_UPPER; k++)
+		cache.ukx[k] = -1.0;
 
 	for (k = 0; k < 4; k++)
 		par[k] = exp(lp[k]);
