@@ -572,55 +572,92 @@ read_int(Cursor *cur, int64 lo, int64 hi)
 	return neg ? -(int64) v : (int64) v;
 }
 
-/* read a spend: -?digits(.digits{1,4})? as units of 1/10000 */
-static int64
-read_spend(Cursor *cur)
+/*
+ * Parse an amount -?digits(.digits{1,4})? at *sp as units of 1/10000.
+ * Returns NULL and advances *sp past it, or returns what is wrong with *sp
+ * at the offending character (shared by the text input functions).
+ */
+const char *
+clm_parse_spend(const char **sp, int64 *result)
 {
+	const char *s = *sp;
 	bool		neg = false;
 	uint64		v = 0;
 	int			ndig = 0;
 	int			nfrac = 0;
+	const char *err = NULL;
 
-	skip_ws(cur);
-	if (*cur->s == '-')
+	if (*s == '-')
 	{
 		neg = true;
-		cur->s++;
+		s++;
 	}
-	while (isdigit((unsigned char) *cur->s))
+	while (isdigit((unsigned char) *s))
 	{
 		if (__builtin_mul_overflow(v, (uint64) 10, &v) ||
-			__builtin_add_overflow(v, (uint64) (*cur->s - '0'), &v) ||
+			__builtin_add_overflow(v, (uint64) (*s - '0'), &v) ||
 			v > (uint64) PG_INT64_MAX / CLM_SPEND_SCALE)
-			syntax_error(cur, "spend out of range");
-		cur->s++;
+		{
+			err = "amount out of range";
+			goto done;
+		}
+		s++;
 		ndig++;
 	}
 	if (ndig == 0)
-		syntax_error(cur, "expected a spend amount");
+	{
+		err = "expected an amount";
+		goto done;
+	}
 	v *= CLM_SPEND_SCALE;
-	if (*cur->s == '.')
+	if (*s == '.')
 	{
 		uint64		f = 0;
 
-		cur->s++;
-		while (isdigit((unsigned char) *cur->s))
+		s++;
+		while (isdigit((unsigned char) *s))
 		{
 			if (nfrac == CLM_SPEND_DIGITS)
-				syntax_error(cur, "spend has more than 4 decimals");
-			f = f * 10 + (uint64) (*cur->s - '0');
+			{
+				err = "amount has more than 4 decimals";
+				goto done;
+			}
+			f = f * 10 + (uint64) (*s - '0');
 			nfrac++;
-			cur->s++;
+			s++;
 		}
 		if (nfrac == 0)
-			syntax_error(cur, "expected decimals");
+		{
+			err = "expected decimals";
+			goto done;
+		}
 		while (nfrac++ < CLM_SPEND_DIGITS)
 			f *= 10;
 		v += f;
 		if (v > (uint64) PG_INT64_MAX)
-			syntax_error(cur, "spend out of range");
+		{
+			err = "amount out of range";
+			goto done;
+		}
 	}
-	return neg ? -(int64) v : (int64) v;
+	*result = neg ? -(int64) v : (int64) v;
+done:
+	*sp = s;
+	return err;
+}
+
+/* read a spend (see clm_parse_spend) */
+static int64
+read_spend(Cursor *cur)
+{
+	int64		v = 0;
+	const char *err;
+
+	skip_ws(cur);
+	err = clm_parse_spend(&cur->s, &v);
+	if (err)
+		syntax_error(cur, err);
+	return v;
 }
 
 /* read -?YYYY-MM-DD (without quotes) into a julian day */

@@ -196,54 +196,16 @@ read_int64(RfmCursor *cur, int64 lo, int64 hi)
 	return r;
 }
 
-/* read an amount -?digits(.digits{1,4})? as 1/10000 units */
+/* read an amount -?digits(.digits{1,4})? as 1/10000 units (clm_parse_spend) */
 static int64
 read_amount(RfmCursor *cur)
 {
-	bool		neg = false;
-	uint64		v = 0;
-	int			ndig = 0;
+	int64		v = 0;
+	const char *err = clm_parse_spend(&cur->s, &v);
 
-	if (*cur->s == '-')
-	{
-		neg = true;
-		cur->s++;
-	}
-	while (isdigit((unsigned char) *cur->s))
-	{
-		if (__builtin_mul_overflow(v, (uint64) 10, &v) ||
-			__builtin_add_overflow(v, (uint64) (*cur->s - '0'), &v) ||
-			v > (uint64) PG_INT64_MAX / CLM_SPEND_SCALE)
-			rfm_syntax_error(cur, "amount out of range");
-		cur->s++;
-		ndig++;
-	}
-	if (ndig == 0)
-		rfm_syntax_error(cur, "expected an amount");
-	v *= CLM_SPEND_SCALE;
-	if (*cur->s == '.')
-	{
-		uint64		f = 0;
-		int			nfrac = 0;
-
-		cur->s++;
-		while (isdigit((unsigned char) *cur->s))
-		{
-			if (nfrac == CLM_SPEND_DIGITS)
-				rfm_syntax_error(cur, "amount has more than 4 decimals");
-			f = f * 10 + (uint64) (*cur->s - '0');
-			nfrac++;
-			cur->s++;
-		}
-		if (nfrac == 0)
-			rfm_syntax_error(cur, "expected decimals");
-		while (nfrac++ < CLM_SPEND_DIGITS)
-			f *= 10;
-		v += f;
-		if (v > (uint64) PG_INT64_MAX)
-			rfm_syntax_error(cur, "amount out of range");
-	}
-	return neg ? -(int64) v : (int64) v;
+	if (err)
+		rfm_syntax_error(cur, err);
+	return v;
 }
 
 /* read -?YYYY-MM-DD as a finite DateADT */
