@@ -166,6 +166,9 @@ extern const char *clm_profile_check(const ClmProfile *p, Size size);
 struct StringInfoData;
 extern void clm_append_spend(struct StringInfoData *buf, int64 v);
 
+/* parse a signed integer within [lo, hi]; NULL or what is wrong */
+extern const char *clm_parse_int64(const char **sp, int64 lo, int64 hi, int64 *result);
+
 /* parse -?digits(.digits{1,4})? as 1/10000 units; NULL or what is wrong */
 extern const char *clm_parse_spend(const char **sp, int64 *result);
 

@@ -542,34 +542,67 @@ expect_key(Cursor *cur, const char *key)
 	expect_char(cur, ':');
 }
 
-/* read a signed integer within [lo, hi] */
-static int64
-read_int(Cursor *cur, int64 lo, int64 hi)
+/*
+ * Parse a signed decimal integer at *sp within [lo, hi].  Returns NULL and
+ * advances *sp past it, or returns what is wrong with *sp at the offending
+ * character (shared by the text input functions).
+ */
+const char *
+clm_parse_int64(const char **sp, int64 lo, int64 hi, int64 *result)
 {
+	const char *s = *sp;
 	bool		neg = false;
 	uint64		v = 0;
 	int			ndig = 0;
+	int64		r;
+	const char *err = NULL;
 
-	skip_ws(cur);
-	if (*cur->s == '-')
+	if (*s == '-')
 	{
 		neg = true;
-		cur->s++;
+		s++;
 	}
-	while (isdigit((unsigned char) *cur->s))
+	while (isdigit((unsigned char) *s))
 	{
 		if (__builtin_mul_overflow(v, (uint64) 10, &v) ||
-			__builtin_add_overflow(v, (uint64) (*cur->s - '0'), &v) ||
+			__builtin_add_overflow(v, (uint64) (*s - '0'), &v) ||
 			v > (uint64) PG_INT64_MAX)
-			syntax_error(cur, "integer out of range");
-		cur->s++;
+		{
+			err = "integer out of range";
+			goto done;
+		}
+		s++;
 		ndig++;
 	}
 	if (ndig == 0)
-		syntax_error(cur, "expected an integer");
-	if ((neg && -(int64) v < lo) || (!neg && (int64) v > hi))
-		syntax_error(cur, "integer out of range");
-	return neg ? -(int64) v : (int64) v;
+	{
+		err = "expected an integer";
+		goto done;
+	}
+	r = neg ? -(int64) v : (int64) v;
+	if (r < lo || r > hi)
+	{
+		err = "integer out of range";
+		goto done;
+	}
+	*result = r;
+done:
+	*sp = s;
+	return err;
+}
+
+/* read a signed integer within [lo, hi] (see clm_parse_int64) */
+static int64
+read_int(Cursor *cur, int64 lo, int64 hi)
+{
+	int64		v = 0;
+	const char *err;
+
+	skip_ws(cur);
+	err = clm_parse_int64(&cur->s, lo, hi, &v);
+	if (err)
+		syntax_error(cur, err);
+	return v;
 }
 
 /*

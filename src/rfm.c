@@ -165,35 +165,16 @@ expect_space(RfmCursor *cur)
 	cur->s++;
 }
 
-/* read a signed decimal integer in [lo, hi] */
+/* read a signed decimal integer in [lo, hi] (clm_parse_int64) */
 static int64
 read_int64(RfmCursor *cur, int64 lo, int64 hi)
 {
-	bool		neg = false;
-	uint64		v = 0;
-	int			ndig = 0;
-	int64		r;
+	int64		v = 0;
+	const char *err = clm_parse_int64(&cur->s, lo, hi, &v);
 
-	if (*cur->s == '-')
-	{
-		neg = true;
-		cur->s++;
-	}
-	while (isdigit((unsigned char) *cur->s))
-	{
-		if (__builtin_mul_overflow(v, (uint64) 10, &v) ||
-			__builtin_add_overflow(v, (uint64) (*cur->s - '0'), &v) ||
-			v > (uint64) PG_INT64_MAX)
-			rfm_syntax_error(cur, "integer out of range");
-		cur->s++;
-		ndig++;
-	}
-	if (ndig == 0)
-		rfm_syntax_error(cur, "expected an integer");
-	r = neg ? -(int64) v : (int64) v;
-	if (r < lo || r > hi)
-		rfm_syntax_error(cur, "integer out of range");
-	return r;
+	if (err)
+		rfm_syntax_error(cur, err);
+	return v;
 }
 
 /* read an amount -?digits(.digits{1,4})? as 1/10000 units (clm_parse_spend) */
