@@ -721,7 +721,8 @@ AS $fn$
 DECLARE
     tcol text := CASE WHEN from_queue THEN 'occurred_at' ELSE quote_ident(r.time_column) END;
     acol text := CASE WHEN from_queue THEN 'amount' ELSE quote_ident(r.amount_column) END;
-    ccol text := CASE WHEN from_queue THEN 'channel' ELSE format('%I::text', r.channel_column) END;
+    ccol text := CASE WHEN from_queue THEN 'channel'
+                      WHEN r.channel_column IS NOT NULL THEN format('%I::text', r.channel_column) END;
     atype text;
 BEGIN
     SELECT a.atttypid::regtype::text INTO atype
@@ -1102,8 +1103,12 @@ BEGIN
                              'lifecycle_weekly', 'stage_counts_daily'] LOOP
         EXECUTE format('DROP MATERIALIZED VIEW IF EXISTS %I.%I', t, v);
     END LOOP;
-    EXECUTE format('DROP TABLE IF EXISTS %I.customers, %I.clm_fit, %I.profiles, %I.clm_pending', t, t, t, t);
-    EXECUTE format('DROP FUNCTION IF EXISTS %I.clm_capture(), %I.clm_invalidate()', t, t);
+    EXECUTE format('DROP TABLE IF EXISTS %I.customers, %I.clm_fit, %I.profiles', t, t, t);
+    IF r.incremental THEN
+        -- a view or foreign table source has no queue and no trigger functions
+        EXECUTE format('DROP TABLE IF EXISTS %I.clm_pending', t);
+        EXECUTE format('DROP FUNCTION IF EXISTS %I.clm_capture(), %I.clm_invalidate()', t, t);
+    END IF;
     IF r.created_schema THEN
         BEGIN
             EXECUTE format('DROP SCHEMA IF EXISTS %I', t);
