@@ -155,3 +155,18 @@ SELECT h FROM hists2 WHERE h::text LIKE 'sbg:1,1,0,1';
 SELECT clm.bgnbd_fit(x, t_x, "T") FROM (VALUES (0, 0, 30), (0, 0, 31), (0, 0, 32), (0, 0, 33), (0, 0, 34),
   (0, 0, 35), (0, 0, 36), (0, 0, 37), (0, 0, 38)) v(x, t_x, "T");
 SELECT clm.p_alive(m, 1, 1, 1) FROM published WHERE name = 'gg';
+-- a customer whose first purchase is on the calibration end (x = t_x = T = 0)
+-- can be scored: every prediction is the limit T -> 0 (checked against
+-- T = 1e-9), P(alive) = 1 for BG/NBD and Pareto/NBD (no dropout before a
+-- repeat purchase), < 1 for MBG/NBD (dropout possible at the first purchase)
+WITH m AS (SELECT clm.make_model(k, p) AS m, k
+             FROM (VALUES ('bgnbd', '{0.243,4.414,0.793,2.426}'::float8[]), ('mbgnbd', '{0.243,4.414,0.793,2.426}'),
+                          ('paretonbd', '{0.553,10.578,0.606,11.669}')) v(k, p))
+SELECT k, round(clm.p_alive(m, 0, 0, 0)::numeric, 6) AS p_alive,
+       abs(clm.p_alive(m, 0, 0, 0) - clm.p_alive(m, 0, 0, 1e-9)) < 1e-6 AS p_alive_limit,
+       abs(clm.expected_purchases(m, 52, 0, 0, 0) - clm.expected_purchases(m, 52, 0, 0, 1e-9)) < 1e-6 AS expected_limit,
+       abs(clm.p_no_purchase(m, 52, 0, 0, 0) - clm.p_no_purchase(m, 52, 0, 0, 1e-9)) < 1e-6 AS p_none_limit,
+       abs(clm.clv(m, 52, 0.01, 1, 50, 0, 0, 0) - clm.clv(m, 52, 0.01, 1, 50, 0, 0, 1e-9)) < 1e-6 AS clv_limit
+FROM m ORDER BY k;
+-- but x > 0 with T = 0 stays an error
+SELECT clm.p_alive(clm.make_model('bgnbd', '{0.243,4.414,0.793,2.426}'), 1, 0, 0);

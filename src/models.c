@@ -324,7 +324,8 @@ profile_trans(FunctionCallInfo fcinfo, int kind)
 		*unit_days = clm_unit_days(PG_GETARG_TEXT_PP(3));
 		fcinfo->flinfo->fn_extra = unit_days;
 	}
-	if (!clm_btyd_values(PG_GETARG_CLM_PROFILE(1), cal_end, *unit_days, in) ||
+	if (!clm_btyd_values(PG_GETARG_CLM_PROFILE(1), cal_end, *unit_days,
+						 kind == CLM_KIND_GG, in) ||
 		(kind == CLM_KIND_GG ? (in[0] == 0 || !(in[3] > 0)) : in[2] == 0))
 	{
 		if (PG_ARGISNULL(0))
@@ -1172,7 +1173,7 @@ require_kind(const ClmModel *m, clm_prediction what, const char *fname)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s does not apply to a %s model", fname, clm_kind_name(m->kind)),
-				 errhint("See the table of predictions per model kind in docs/models.md.")));
+				 errhint("See the table of predictions per model kind in the README (CLV and churn models, Predictions).")));
 }
 
 /* validate a customer's (x, t_x, T) for the model's kind */
@@ -1180,7 +1181,17 @@ static void
 check_customer(const ClmModel *m, double x, double t_x, double T)
 {
 	double		v[3] = {x, t_x, T};
-	const char *err = clm_obs_check(m->kind, v);
+	const char *err;
+
+	/*
+	 * A customer whose first purchase is on the calibration end (x = t_x =
+	 * T = 0) is a valid customer to predict for: alpha + T > 0 keeps every
+	 * formula finite (the fits skip such customers: they add nothing).
+	 */
+	if ((m->kind == CLM_KIND_BGNBD || m->kind == CLM_KIND_MBGNBD ||
+		 m->kind == CLM_KIND_PARETONBD) && x == 0 && t_x == 0 && T == 0)
+		return;
+	err = clm_obs_check(m->kind, v);
 
 	if (err)
 		ereport(ERROR,
