@@ -135,7 +135,7 @@ FROM (SELECT DISTINCT ON (customer_id) amount
 	  FROM ev WHERE event_type = 'purchase' ORDER BY customer_id, n) f;
 
 -- about 15 events per customer with the defaults (15.3 over 1,000,000
--- customers, see docs/generate.md; this sample of 20,000 rounds to 16)
+-- customers, see the README, Sample data; this sample of 20,000 rounds to 16)
 SELECT round(count(*) / 20000.0) AS events_per_customer FROM ev;
 DROP TABLE ev;
 
