@@ -639,10 +639,29 @@ SELECT name, source, target_schema, incremental, customers, refreshes, last_refr
        created_at <= last_rebuild AS created_first, owner = current_user AS mine
   FROM clm.tracked_sources ORDER BY name;
 
+------------------------------------------------------------------------------
+-- 9. a customer whose first purchase is on as_of (T = 0) does not stop the
+-- fits: the refit skips it (its likelihood is 1), the models are fitted on the
+-- others, and it still gets its customers row with p_alive from the model
+------------------------------------------------------------------------------
+CREATE TABLE track_test.today AS
+  SELECT customer_id, occurred_at, amount FROM clm.generate_events(400, seed => 11)
+   WHERE occurred_at < '2024-12-31';
+INSERT INTO track_test.today VALUES (100000, '2024-12-31 12:00+00', 25.00);
+SELECT action, customers FROM clm.track('track_test.today', 'customer_id', 'occurred_at', 'amount',
+                                        settings => '{"as_of": "2024-12-31", "time_zone": "UTC"}');
+SELECT count(*) FILTER (WHERE b.t = 0) AS t_zero, count(*) FILTER (WHERE b.t > 0) AS t_positive,
+       count(*) FILTER (WHERE b.x > 0 AND b.mean_spend > 0) AS repeat_positive_spend
+  FROM clm_today.profiles p, clm.btyd_inputs(p.profile, '2024-12-31', 'week') b;
+SELECT role, error IS NULL AS fitted, n_customers
+  FROM clm_today.models ORDER BY role;
+SELECT customer_id, orders, tenure_days, p_alive IS NOT NULL AS has_p_alive
+  FROM clm_today.customers WHERE customer_id = 100000;
+
 -- clean up: untrack everything, drop the test schema
 SELECT clm.untrack(name) FROM clm.tracked_sources ORDER BY name;
 SELECT count(*) AS sources FROM clm.tracked_source;
-SELECT nspname FROM pg_namespace WHERE nspname IN ('trk', 'trk_f', 'clm_vev', 'clm_dev', 'clm_tev', 'clm_eev') ORDER BY 1;
+SELECT nspname FROM pg_namespace WHERE nspname IN ('trk', 'trk_f', 'clm_vev', 'clm_dev', 'clm_tev', 'clm_eev', 'clm_today') ORDER BY 1;
 SELECT count(*) AS triggers FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
  WHERE c.relnamespace = 'track_test'::regnamespace AND NOT t.tgisinternal;
 SET client_min_messages = warning;

@@ -278,12 +278,13 @@ clm_check_calibration_end(DateADT cal_end)
 /*
  * The model inputs of clm.btyd_inputs as doubles, for the fit aggregates
  * that read profiles directly: out = {x, t_x, T, mean repeat spend in
- * currency units (0 if x = 0)}.  False if no purchase by cal_end.  One
- * division of exact operands, so the mean is the correctly rounded double
- * of the exact mean, as numeric's mean cast to float8.
+ * currency units; 0 if x = 0 or not with_spend)}.  False if no purchase by
+ * cal_end.  The mean is clm.btyd_inputs' numeric mean cast to float8, so
+ * that a fit over profiles equals the fit over clm.btyd_inputs bit for bit.
  */
 bool
-clm_btyd_values(const ClmProfile *p, DateADT cal_end, double u, double out[4])
+clm_btyd_values(const ClmProfile *p, DateADT cal_end, double u, bool with_spend,
+				double out[4])
 {
 	PurchaseScan ps;
 
@@ -293,8 +294,9 @@ clm_btyd_values(const ClmProfile *p, DateADT cal_end, double u, double out[4])
 	out[0] = ps.orders - 1;
 	out[1] = (double) (ps.last_day - ps.first_day) / u;
 	out[2] = (double) ((int64) cal_end - ps.first_day) / u;
-	out[3] = ps.orders > 1 ?
-		(double) ps.repeat_spend / ((double) CLM_SPEND_SCALE * (ps.orders - 1)) : 0.0;
+	out[3] = 0.0;
+	if (with_spend && ps.orders > 1)
+		out[3] = DatumGetFloat8(DirectFunctionCall1(numeric_float8, repeat_mean(&ps)));
 	return true;
 }
 

@@ -768,30 +768,32 @@ DECLARE
     g @extschema@.model;
     merr text;
     gerr text;
-    inputs text;
 BEGIN
-    EXECUTE format('SELECT @extschema@.rfm_breakpoints(p.profile, $1, $2), @extschema@.population_gap(p.profile, $1) FROM %I.profiles p', t)
-        INTO bp, gap USING as_of, (s->>'rfm_scores')::int;
-    gap := coalesce((s->>'population_gap_days')::float8, gap, 30);
-    inputs := format('FROM %I.profiles p CROSS JOIN LATERAL @extschema@.btyd_inputs(p.profile, $1, ''week'') b', t);
+    -- one scan for everything; if a model cannot be fitted, again piece by
+    -- piece to keep what can be (the fits read the profiles directly and skip
+    -- customers with T = 0, whose first purchase is on as_of)
     BEGIN
-        EXECUTE format('SELECT @extschema@.%s_fit(b.x, b.t_x, b.t), @extschema@.gg_fit(b.x, b.mean_spend::float8) FILTER (WHERE b.x > 0 AND b.mean_spend > 0) %s',
-                       s->>'model', inputs)
-            INTO m, g USING as_of;
+        EXECUTE format('SELECT @extschema@.rfm_breakpoints(p.profile, $1, $2), @extschema@.population_gap(p.profile, $1),'
+                       ' @extschema@.%s_fit(p.profile, $1, ''week''), @extschema@.gg_fit(p.profile, $1, ''week'')'
+                       ' FROM %I.profiles p', s->>'model', t)
+            INTO bp, gap, m, g USING as_of, (s->>'rfm_scores')::int;
     EXCEPTION WHEN OTHERS THEN
-        -- one of the two cannot be fitted: fit each alone to keep the other
+        EXECUTE format('SELECT @extschema@.rfm_breakpoints(p.profile, $1, $2), @extschema@.population_gap(p.profile, $1) FROM %I.profiles p', t)
+            INTO bp, gap USING as_of, (s->>'rfm_scores')::int;
         BEGIN
-            EXECUTE format('SELECT @extschema@.%s_fit(b.x, b.t_x, b.t) %s', s->>'model', inputs) INTO m USING as_of;
+            EXECUTE format('SELECT @extschema@.%s_fit(p.profile, $1, ''week'') FROM %I.profiles p', s->>'model', t)
+                INTO m USING as_of;
         EXCEPTION WHEN OTHERS THEN
             merr := SQLERRM;
         END;
         BEGIN
-            EXECUTE format('SELECT @extschema@.gg_fit(b.x, b.mean_spend::float8) FILTER (WHERE b.x > 0 AND b.mean_spend > 0) %s', inputs)
+            EXECUTE format('SELECT @extschema@.gg_fit(p.profile, $1, ''week'') FROM %I.profiles p', t)
                 INTO g USING as_of;
         EXCEPTION WHEN OTHERS THEN
             gerr := SQLERRM;
         END;
     END;
+    gap := coalesce((s->>'population_gap_days')::float8, gap, 30);
     IF merr IS NOT NULL OR gerr IS NOT NULL THEN
         RAISE WARNING 'clm: tracked source "%": %', r.name,
             concat_ws('; ', 'purchase model not fitted: ' || merr, 'spend model not fitted: ' || gerr)
