@@ -719,7 +719,7 @@ AS $fn$
 DECLARE
     tcol text := CASE WHEN from_queue THEN 'occurred_at' ELSE quote_ident(r.time_column) END;
     acol text := CASE WHEN from_queue THEN 'amount' ELSE quote_ident(r.amount_column) END;
-    ccol text := CASE WHEN from_queue THEN 'channel' ELSE format('%I::text', r.channel_column) END;
+    ccol text := CASE WHEN from_queue THEN 'channel' ELSE quote_ident(r.channel_column) || '::text' END;
     atype text;
 BEGIN
     SELECT a.atttypid::regtype::text INTO atype
