@@ -286,7 +286,8 @@ state_add_day(ClmProfile *st, int32 day, int32 orders, int64 spend)
 		days = clm_profile_days(st);
 		n = st->n_days;
 	}
-	if (n > 0 && day < st->tail_day)
+	/* equal too: compacting above may have made day the tail again */
+	if (n > 0 && day <= st->tail_day)
 		st->flags |= CLM_PF_UNSORTED;
 	days[n].day = day;
 	days[n].orders = orders;

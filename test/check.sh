@@ -29,6 +29,12 @@ last_counts() {
         sed -E 's/^[[:space:]]*([0-9]+) passed, ([0-9]+) failed.*/\1 \2/'
 }
 
+# last_skips LOG: the K of the last "N passed, M failed, K skipped" line (or 0)
+last_skips() {
+    grep -E '^[[:space:]]*[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$1" | tail -n 1 |
+        sed -E 's/.* ([0-9]+) skipped.*/\1/' | grep . || echo 0
+}
+
 # pg_regress_counts LOG: sum pg_regress / pg_isolation_regress summary lines
 pg_regress_counts() {
     awk '
@@ -142,7 +148,7 @@ if [ "$NREG" -gt 0 ] || [ ${#EXTRA_SUITES[@]} -gt 0 ]; then
     set +e
     REPO="$REPO" WORK="$WORK" NREG="$NREG" EXTRA_SUITES="${EXTRA_SUITES[*]}" \
         CLM_DATA_DIR="$CLM_DATA_DIR" PG_CONFIG="$PG_CONFIG" \
-        pg_virtualenv -v "$PGVER" "$WORK/in_cluster.sh"
+        pg_virtualenv -t -v "$PGVER" "$WORK/in_cluster.sh"
     vrc=$?
     set -e
     if [ "$NREG" -gt 0 ]; then
@@ -166,6 +172,11 @@ if [ "$NREG" -gt 0 ] || [ ${#EXTRA_SUITES[@]} -gt 0 ]; then
             f=1
         fi
         PASSED=$((PASSED + p)) FAILED=$((FAILED + f))
+        # a suite that cannot run part of itself says "skipped: WHY" and "..., K skipped"
+        SKIPPED=$((SKIPPED + $(last_skips "$WORK/suite-$s.log" 2>/dev/null || echo 0)))
+        while IFS= read -r line; do
+            SKIPS+=("test/$s/run: ${line#skipped: }")
+        done < <(grep -E '^skipped: ' "$WORK/suite-$s.log" 2>/dev/null || true)
         [ "$r" = 0 ] || FAILURES+=("test/$s/run (exited $r)")
         unset p f
     done
