@@ -247,7 +247,8 @@ SELECT r.customer_id,
        CROSS JOIN LATERAL @extschema@.rfm_score(r.profile, f.breakpoints, f.as_of) sc
        CROSS JOIN LATERAL @extschema@.rfm_segment(sc.r_score, sc.f_score, sc.m_score, %L) sg
        CROSS JOIN LATERAL @extschema@.stage(r.profile, f.as_of, f.population_gap, %s) st
-       CROSS JOIN LATERAL @extschema@.btyd_inputs(r.profile, f.as_of, 'week') b
+       LEFT JOIN LATERAL (SELECT i.* FROM @extschema@.btyd_inputs(r.profile, f.as_of, 'week') i
+                           WHERE i.t > 0) b ON true  -- first purchase on as_of: T = 0, no prediction
 $q$,
         (s->>'clv_horizon_weeks')::int, weekly_rate, quote_literal(s->>'margin'),
         quote_literal(s->>'half_life_days'),
@@ -770,7 +771,8 @@ BEGIN
     EXECUTE format('SELECT @extschema@.rfm_breakpoints(p.profile, $1, $2), @extschema@.population_gap(p.profile, $1) FROM %I.profiles p', t)
         INTO bp, gap USING as_of, (s->>'rfm_scores')::int;
     gap := coalesce((s->>'population_gap_days')::float8, gap, 30);
-    inputs := format('FROM %I.profiles p CROSS JOIN LATERAL @extschema@.btyd_inputs(p.profile, $1, ''week'') b', t);
+    -- customers whose first purchase is on as_of (T = 0) carry no information and are invalid model input
+    inputs := format('FROM %I.profiles p CROSS JOIN LATERAL @extschema@.btyd_inputs(p.profile, $1, ''week'') b WHERE b.t > 0', t);
     BEGIN
         EXECUTE format('SELECT @extschema@.%s_fit(b.x, b.t_x, b.t), @extschema@.gg_fit(b.x, b.mean_spend::float8) FILTER (WHERE b.x > 0 AND b.mean_spend > 0) %s',
                        s->>'model', inputs)
