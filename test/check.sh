@@ -149,7 +149,7 @@ if [ "$NREG" -gt 0 ] || [ ${#EXTRA_SUITES[@]} -gt 0 ]; then
     set +e
     REPO="$REPO" WORK="$WORK" NREG="$NREG" EXTRA_SUITES="${EXTRA_SUITES[*]}" \
         CLM_DATA_DIR="$CLM_DATA_DIR" PG_CONFIG="$PG_CONFIG" \
-        pg_virtualenv -v "$PGVER" "$WORK/in_cluster.sh"
+        pg_virtualenv -t -v "$PGVER" "$WORK/in_cluster.sh"
     vrc=$?
     set -e
     if [ "$NREG" -gt 0 ]; then
