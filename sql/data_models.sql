@@ -138,3 +138,60 @@ SELECT round(clm.roc_auc(p_none, holdout = 0)::numeric, 4) AS auc_p_none,
        round(clm.brier_score(p_none, holdout = 0)::numeric, 4) AS brier_p_none,
        round(avg(p_none)::numeric, 4) AS mean_p_none, round(avg((holdout = 0)::int)::numeric, 4) AS share_without_purchase
 FROM scored;
+
+-- the fit aggregates that read profiles directly, clm.bgnbd_fit(profile,
+-- calibration_end, unit) and the others, build the same histogram as the
+-- (x, t_x, T) form over clm.btyd_inputs, so they give identical models (text
+-- form compared, every digit); on CDNOW that is the published BG/NBD fit
+CREATE TABLE cdnow_prof AS
+SELECT f[2]::int AS id, clm.profile(to_date(f[3], 'YYYYMMDD'), f[5]::numeric) AS p
+FROM (SELECT regexp_split_to_array(btrim(line, E' \r'), '\s+') AS f FROM raw_lines) s
+GROUP BY 1;
+CREATE TABLE cdnow_in AS
+SELECT b.* FROM cdnow_prof, clm.btyd_inputs(p, '1997-09-30', 'week') b;
+SELECT (SELECT clm.bgnbd_fit(p, '1997-09-30', 'week') FROM cdnow_prof)::text
+       = (SELECT clm.bgnbd_fit(x, t_x, t) FROM cdnow_in)::text AS bgnbd_same,
+       (SELECT clm.mbgnbd_fit(p, '1997-09-30', 'week') FROM cdnow_prof)::text
+       = (SELECT clm.mbgnbd_fit(x, t_x, t) FROM cdnow_in)::text AS mbgnbd_same,
+       (SELECT clm.paretonbd_fit(p, '1997-09-30', 'week') FROM cdnow_prof)::text
+       = (SELECT clm.paretonbd_fit(x, t_x, t) FROM cdnow_in)::text AS paretonbd_same,
+       (SELECT clm.gg_fit(p, '1997-09-30', 'week') FROM cdnow_prof)::text
+       = (SELECT clm.gg_fit(x, mean_spend::float8) FROM cdnow_in WHERE x > 0 AND mean_spend > 0)::text AS gg_same;
+SELECT round(i.parameters[1]::numeric, 3) AS r, round(i.parameters[2]::numeric, 3) AS alpha,
+       round(i.parameters[3]::numeric, 3) AS a, round(i.parameters[4]::numeric, 3) AS b,
+       round(i.log_likelihood::numeric, 1) AS ll, i.n_customers
+FROM (SELECT clm.bgnbd_fit(p, '1997-09-30', 'week') AS m FROM cdnow_prof) f, clm.model_info(f.m) i;
+-- parallel plans (Partial and Finalize Aggregate) give the same models
+CREATE TABLE prof_fits AS
+SELECT clm.bgnbd_fit(p, '1997-09-30', 'week') AS bg, clm.paretonbd_fit(p, '1997-09-30', 'week') AS pn,
+       clm.gg_fit(p, '1997-09-30', 'week') AS gg
+FROM cdnow_prof;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+ALTER TABLE cdnow_prof SET (parallel_workers = 2);
+EXPLAIN (COSTS OFF) SELECT clm.bgnbd_fit(p, '1997-09-30', 'week') FROM cdnow_prof;
+SELECT (SELECT clm.bgnbd_fit(p, '1997-09-30', 'week') FROM cdnow_prof)::text = bg::text AS bgnbd_parallel_same,
+       (SELECT clm.paretonbd_fit(p, '1997-09-30', 'week') FROM cdnow_prof)::text = pn::text AS paretonbd_parallel_same,
+       (SELECT clm.gg_fit(p, '1997-09-30', 'week') FROM cdnow_prof)::text = gg::text AS gg_parallel_same
+FROM prof_fits;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+-- customers without a purchase by the calibration end, and those whose first
+-- purchase is on it (T = 0, likelihood 1), are skipped: the count equals the
+-- customers with a purchase before 1997-02-15 in the raw log; NULL inputs
+-- leave the state alone; a bad unit or an infinite date is an error
+SELECT (clm.model_info(clm.bgnbd_fit(p, '1997-02-15', 'week'))).n_customers,
+       (clm.model_info(clm.paretonbd_fit(p, '1997-02-15', 'week'))).n_customers AS pareto_n
+FROM cdnow_prof;
+SELECT count(DISTINCT id) FILTER (WHERE d < '1997-02-15') AS acquired_before,
+       count(DISTINCT id) FILTER (WHERE d = '1997-02-15') AS acquired_that_day
+FROM tx WHERE d <= '1997-02-15';
+SELECT clm.bgnbd_fit(NULL::clm.profile, '1997-09-30', 'week') IS NULL AS all_null_is_null;
+\set VERBOSITY terse
+SELECT clm.bgnbd_fit(p, '1997-09-30', 'fortnight') FROM cdnow_prof;
+SELECT clm.bgnbd_fit(p, 'infinity', 'week') FROM cdnow_prof;
+\set VERBOSITY default

@@ -164,7 +164,9 @@ SELECT * FROM clm.rfm_map_check('broken');
 -- at the overlap the lowest rule_id fires
 SELECT * FROM clm.rfm_segment(5, 5, 5, 'broken');
 -- user rows are dumped by pg_dump, preset rows are not
-SELECT extcondition FROM pg_extension WHERE extname = 'clm';
+SELECT c.relname, x.condition
+  FROM pg_extension e, unnest(e.extconfig, e.extcondition) x(tbl, condition) JOIN pg_class c ON c.oid = x.tbl
+ WHERE e.extname = 'clm' ORDER BY 1;
 SELECT count(*) FILTER (WHERE preset) AS preset_rows, count(*) FILTER (WHERE NOT preset) AS user_rows
 FROM clm.rfm_segment_map;
 

@@ -25,6 +25,7 @@
 #include "utils/float.h"
 
 #include "clm_models.h"
+#include "profile.h"
 
 
 /* histogram kind for the score-metric aggregates (not a model) */
@@ -288,6 +289,93 @@ cont_trans(FunctionCallInfo fcinfo, int kind)
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	return hist_add(fcinfo, kind, v, 1.0);
+}
+
+/*
+ * Transition for the fits over profiles: (state, profile, calibration_end,
+ * unit).  The inputs come straight from the profile (clm_btyd_values), with
+ * no composite row in between; the unit is parsed once per aggregate call
+ * site (fn_extra).  Skipped: customers without a purchase by
+ * calibration_end; for the purchase models those whose first purchase is on
+ * calibration_end (T = 0: the likelihood of no purchase in no time is 1, so
+ * they add nothing to the fit); for Gamma-Gamma those without a repeat
+ * purchase or with a non-positive mean repeat spend.
+ */
+static Datum
+profile_trans(FunctionCallInfo fcinfo, int kind)
+{
+	double		in[4];
+	double		v[3];
+	double	   *unit_days;
+	DateADT		cal_end;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	cal_end = PG_GETARG_DATEADT(2);
+	clm_check_calibration_end(cal_end);
+	unit_days = (double *) fcinfo->flinfo->fn_extra;
+	if (unit_days == NULL)
+	{
+		unit_days = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(double));
+		*unit_days = clm_unit_days(PG_GETARG_TEXT_PP(3));
+		fcinfo->flinfo->fn_extra = unit_days;
+	}
+	if (!clm_btyd_values(PG_GETARG_CLM_PROFILE(1), cal_end, *unit_days, in) ||
+		(kind == CLM_KIND_GG ? (in[0] == 0 || !(in[3] > 0)) : in[2] == 0))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+	if (kind == CLM_KIND_GG)
+	{
+		v[0] = in[0];
+		v[1] = in[3];
+		v[2] = 0;
+	}
+	else
+	{
+		v[0] = in[0];
+		v[1] = in[1];
+		v[2] = in[2];
+	}
+	return hist_add(fcinfo, kind, v, 1.0);
+}
+
+PG_FUNCTION_INFO_V1(clm_bgnbd_fit_profile_trans);
+/* clm.bgnbd_fit(profile, calibration_end, unit) transition */
+Datum
+clm_bgnbd_fit_profile_trans(PG_FUNCTION_ARGS)
+{
+	return profile_trans(fcinfo, CLM_KIND_BGNBD);
+}
+
+PG_FUNCTION_INFO_V1(clm_mbgnbd_fit_profile_trans);
+/* clm.mbgnbd_fit(profile, calibration_end, unit) transition */
+Datum
+clm_mbgnbd_fit_profile_trans(PG_FUNCTION_ARGS)
+{
+	return profile_trans(fcinfo, CLM_KIND_MBGNBD);
+}
+
+PG_FUNCTION_INFO_V1(clm_paretonbd_fit_profile_trans);
+/* clm.paretonbd_fit(profile, calibration_end, unit) transition */
+Datum
+clm_paretonbd_fit_profile_trans(PG_FUNCTION_ARGS)
+{
+	return profile_trans(fcinfo, CLM_KIND_PARETONBD);
+}
+
+PG_FUNCTION_INFO_V1(clm_gg_fit_profile_trans);
+/* clm.gg_fit(profile, calibration_end, unit) transition */
+Datum
+clm_gg_fit_profile_trans(PG_FUNCTION_ARGS)
+{
+	return profile_trans(fcinfo, CLM_KIND_GG);
 }
 
 PG_FUNCTION_INFO_V1(clm_bgnbd_fit_trans);

@@ -153,6 +153,11 @@ extern ClmProfile *clm_profile_read(Datum d);
  */
 extern int32 clm_profile_prefix(const ClmProfile *p, DateADT as_of);
 
+/* model inputs (summary.c) */
+extern double clm_unit_days(text *unit_text);
+extern void clm_check_calibration_end(DateADT cal_end);
+extern bool clm_btyd_values(const ClmProfile *p, DateADT cal_end, double u, double out[4]);
+
 /* build states and merging (profile_agg.c) */
 extern ClmProfile *clm_profile_alloc(MemoryContext cxt, uint32 chan_bytes, int32 cap_days);
 extern void clm_profile_tidy(ClmProfile *p);

@@ -243,6 +243,61 @@ clm_profile_event_count(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(PG_GETARG_CLM_PROFILE(0)->n_events);
 }
 
+/* days per model time unit: 'day' 1, 'week' 7, 'month' 365.25 / 12 */
+double
+clm_unit_days(text *unit_text)
+{
+	char	   *unit = text_to_cstring(unit_text);
+	double		u;
+
+	if (strcmp(unit, "day") == 0)
+		u = 1.0;
+	else if (strcmp(unit, "week") == 0)
+		u = 7.0;
+	else if (strcmp(unit, "month") == 0)
+		u = 365.25 / 12.0;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown time unit \"%s\"", unit),
+				 errhint("Use 'day', 'week' or 'month'.")));
+	pfree(unit);
+	return u;
+}
+
+/* error unless the calibration end is a finite date */
+void
+clm_check_calibration_end(DateADT cal_end)
+{
+	if (DATE_NOT_FINITE(cal_end))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("calibration_end must be a finite date")));
+}
+
+/*
+ * The model inputs of clm.btyd_inputs as doubles, for the fit aggregates
+ * that read profiles directly: out = {x, t_x, T, mean repeat spend in
+ * currency units (0 if x = 0)}.  False if no purchase by cal_end.  One
+ * division of exact operands, so the mean is the correctly rounded double
+ * of the exact mean, as numeric's mean cast to float8.
+ */
+bool
+clm_btyd_values(const ClmProfile *p, DateADT cal_end, double u, double out[4])
+{
+	PurchaseScan ps;
+
+	scan_purchases(p, clm_profile_prefix(p, cal_end), &ps);
+	if (ps.orders == 0)
+		return false;
+	out[0] = ps.orders - 1;
+	out[1] = (double) (ps.last_day - ps.first_day) / u;
+	out[2] = (double) ((int64) cal_end - ps.first_day) / u;
+	out[3] = ps.orders > 1 ?
+		(double) ps.repeat_spend / ((double) CLM_SPEND_SCALE * (ps.orders - 1)) : 0.0;
+	return true;
+}
+
 PG_FUNCTION_INFO_V1(clm_btyd_inputs);
 
 /*
@@ -260,28 +315,13 @@ clm_btyd_inputs(PG_FUNCTION_ARGS)
 {
 	ClmProfile *p = PG_GETARG_CLM_PROFILE(0);
 	DateADT		cal_end = PG_GETARG_DATEADT(1);
-	char	   *unit = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	double		u;
+	double		u = clm_unit_days(PG_GETARG_TEXT_PP(2));
 	PurchaseScan ps;
 	TupleDesc	tupdesc;
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
 
-	if (strcmp(unit, "day") == 0)
-		u = 1.0;
-	else if (strcmp(unit, "week") == 0)
-		u = 7.0;
-	else if (strcmp(unit, "month") == 0)
-		u = 365.25 / 12.0;
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown time unit \"%s\"", unit),
-				 errhint("Use 'day', 'week' or 'month'.")));
-	if (DATE_NOT_FINITE(cal_end))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("calibration_end must be a finite date")));
+	clm_check_calibration_end(cal_end);
 
 	scan_purchases(p, clm_profile_prefix(p, cal_end), &ps);
 	if (ps.orders == 0)

@@ -69,3 +69,42 @@ SELECT frequency,
        repeat('#', ceil(50.0 * customers / max(customers) OVER ())::int) AS histogram
 FROM b
 ORDER BY ord;
+
+\echo
+\echo '== a tracked source: clm.track builds the schema demo_crm of views for BI tools'
+DO $$ BEGIN PERFORM clm.untrack(name) FROM clm.tracked_sources WHERE name = 'demo_crm'; END $$;
+DROP SCHEMA IF EXISTS demo_crm CASCADE;
+SELECT action, events, customers, refit, views_refreshed
+FROM clm.track('events', 'customer_id', 'occurred_at', 'amount', 'channel',
+               target_schema => 'demo_crm',
+               settings => jsonb_build_object('as_of', :'as_of', 'clv_horizon_weeks', 52, 'margin', 0.3));
+
+\echo '== new events arrive (another 500 customers and some returning ones); clm.refresh merges only those'
+INSERT INTO events
+    SELECT * FROM clm.generate_events(500, seed => :seed + 1, first_customer => :customers - 250);
+SELECT clm.pending_events('demo_crm') AS pending_events;
+SELECT action, events, customers_changed, customers FROM clm.refresh('demo_crm', views => true);
+
+\echo '== demo_crm.segment_summary: customers, revenue, CLV and churn risk per RFM segment'
+SELECT segment, customers, round(revenue) AS revenue, round(mean_clv::numeric, 2) AS mean_clv,
+       round(mean_churn_probability::numeric, 3) AS mean_churn_probability, at_risk_customers
+FROM demo_crm.segment_summary
+ORDER BY revenue DESC;
+
+\echo '== demo_crm.customers: the five customers with the highest CLV'
+SELECT customer_id, orders, total_spend, rfm_code, rfm_segment, stage,
+       round(p_alive::numeric, 3) AS p_alive, round(expected_purchases_90d::numeric, 2) AS purchases_90d,
+       round(clv::numeric, 2) AS clv, preferred_channel
+FROM demo_crm.customers
+ORDER BY clv DESC NULLS LAST, customer_id
+LIMIT 5;
+
+\echo '== demo_crm.stage_counts_daily: customers per stage on the last day'
+SELECT stage, customers FROM demo_crm.stage_counts_daily
+WHERE day = (SELECT max(day) FROM demo_crm.stage_counts_daily)
+ORDER BY customers DESC;
+
+\echo '== demo_crm.models: the fitted models'
+SELECT role, kind, parameter_names, (SELECT array_agg(round(x::numeric, 3)) FROM unnest(parameters) x) AS parameters,
+       round(log_likelihood::numeric, 1) AS log_likelihood, converged
+FROM demo_crm.models ORDER BY role;

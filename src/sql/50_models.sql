@@ -154,6 +154,43 @@ CREATE AGGREGATE @extschema@.gg_fit(x float8, mean_spend float8) (
 	SFUNC = @extschema@.gg_fit_trans, STYPE = @extschema@.model_histogram,
 	FINALFUNC = @extschema@.gg_fit_final, COMBINEFUNC = @extschema@.model_histogram_merge,
 	PARALLEL = SAFE);
+-- the same fits reading profiles directly: (profile, calibration_end, unit)
+CREATE FUNCTION @extschema@.bgnbd_fit_profile_trans(@extschema@.model_histogram, @extschema@.profile, date, text)
+	RETURNS @extschema@.model_histogram
+	AS 'MODULE_PATHNAME', 'clm_bgnbd_fit_profile_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.mbgnbd_fit_profile_trans(@extschema@.model_histogram, @extschema@.profile, date, text)
+	RETURNS @extschema@.model_histogram
+	AS 'MODULE_PATHNAME', 'clm_mbgnbd_fit_profile_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.paretonbd_fit_profile_trans(@extschema@.model_histogram, @extschema@.profile, date, text)
+	RETURNS @extschema@.model_histogram
+	AS 'MODULE_PATHNAME', 'clm_paretonbd_fit_profile_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+CREATE FUNCTION @extschema@.gg_fit_profile_trans(@extschema@.model_histogram, @extschema@.profile, date, text)
+	RETURNS @extschema@.model_histogram
+	AS 'MODULE_PATHNAME', 'clm_gg_fit_profile_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.bgnbd_fit_profile_trans(@extschema@.model_histogram, @extschema@.profile, date, text) IS 'transition function of clm.bgnbd_fit over profiles';
+COMMENT ON FUNCTION @extschema@.mbgnbd_fit_profile_trans(@extschema@.model_histogram, @extschema@.profile, date, text) IS 'transition function of clm.mbgnbd_fit over profiles';
+COMMENT ON FUNCTION @extschema@.paretonbd_fit_profile_trans(@extschema@.model_histogram, @extschema@.profile, date, text) IS 'transition function of clm.paretonbd_fit over profiles';
+COMMENT ON FUNCTION @extschema@.gg_fit_profile_trans(@extschema@.model_histogram, @extschema@.profile, date, text) IS 'transition function of clm.gg_fit over profiles';
+CREATE AGGREGATE @extschema@.bgnbd_fit(p @extschema@.profile, calibration_end date, unit text) (
+	SFUNC = @extschema@.bgnbd_fit_profile_trans, STYPE = @extschema@.model_histogram,
+	FINALFUNC = @extschema@.bgnbd_fit_final, COMBINEFUNC = @extschema@.model_histogram_merge,
+	PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.mbgnbd_fit(p @extschema@.profile, calibration_end date, unit text) (
+	SFUNC = @extschema@.mbgnbd_fit_profile_trans, STYPE = @extschema@.model_histogram,
+	FINALFUNC = @extschema@.mbgnbd_fit_final, COMBINEFUNC = @extschema@.model_histogram_merge,
+	PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.paretonbd_fit(p @extschema@.profile, calibration_end date, unit text) (
+	SFUNC = @extschema@.paretonbd_fit_profile_trans, STYPE = @extschema@.model_histogram,
+	FINALFUNC = @extschema@.paretonbd_fit_final, COMBINEFUNC = @extschema@.model_histogram_merge,
+	PARALLEL = SAFE);
+CREATE AGGREGATE @extschema@.gg_fit(p @extschema@.profile, calibration_end date, unit text) (
+	SFUNC = @extschema@.gg_fit_profile_trans, STYPE = @extschema@.model_histogram,
+	FINALFUNC = @extschema@.gg_fit_final, COMBINEFUNC = @extschema@.model_histogram_merge,
+	PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.bgnbd_fit(@extschema@.profile, date, text) IS 'fit a BG/NBD model to the profiles'' (x, t_x, T) at calibration_end in unit (day, week, month): clm.bgnbd_fit over clm.btyd_inputs, without the intermediate row; customers with no purchase by then are skipped';
+COMMENT ON AGGREGATE @extschema@.mbgnbd_fit(@extschema@.profile, date, text) IS 'fit an MBG/NBD model to the profiles'' (x, t_x, T) at calibration_end in unit';
+COMMENT ON AGGREGATE @extschema@.paretonbd_fit(@extschema@.profile, date, text) IS 'fit a Pareto/NBD model to the profiles'' (x, t_x, T) at calibration_end in unit';
+COMMENT ON AGGREGATE @extschema@.gg_fit(@extschema@.profile, date, text) IS 'fit a Gamma-Gamma spend model to the profiles'' (x, mean repeat spend) at calibration_end; customers with no repeat purchase or a non-positive mean repeat spend are skipped (unit is not used by the model)';
 CREATE AGGREGATE @extschema@.bgbb_fit(x float8, t_x float8, n float8) (
 	SFUNC = @extschema@.bgbb_fit_trans, STYPE = @extschema@.model_histogram,
 	FINALFUNC = @extschema@.bgbb_fit_final, COMBINEFUNC = @extschema@.model_histogram_merge,

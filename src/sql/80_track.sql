@@ -235,9 +235,11 @@ SELECT r.customer_id,
        @extschema@.expected_purchases(f.model, 30 / 7.0, b.x, b.t_x, b.t) AS expected_purchases_30d,
        @extschema@.expected_purchases(f.model, 90 / 7.0, b.x, b.t_x, b.t) AS expected_purchases_90d,
        @extschema@.expected_purchases(f.model, 365 / 7.0, b.x, b.t_x, b.t) AS expected_purchases_365d,
-       @extschema@.expected_spend(f.spend_model, b.x, b.mean_spend::float8) AS expected_spend,
+       CASE WHEN b.x = 0 OR b.mean_spend > 0
+            THEN @extschema@.expected_spend(f.spend_model, b.x, b.mean_spend::float8) END AS expected_spend,
        @extschema@.clv(f.model, %s, %s, %s::float8,
-                       @extschema@.expected_spend(f.spend_model, b.x, b.mean_spend::float8),
+                       CASE WHEN b.x = 0 OR b.mean_spend > 0
+                            THEN @extschema@.expected_spend(f.spend_model, b.x, b.mean_spend::float8) END,
                        b.x, b.t_x, b.t) AS clv,
        @extschema@.preferred_channel(r.profile, f.as_of, %s::float8) AS preferred_channel,
        r.changed_at AS profile_changed_at
@@ -292,7 +294,7 @@ VALUES
  ('expected_purchases_30d', 'expected purchase days in the next 30 days (count)'),
  ('expected_purchases_90d', 'expected purchase days in the next 90 days (count)'),
  ('expected_purchases_365d', 'expected purchase days in the next 365 days (count)'),
- ('expected_spend', 'expected spend per purchase day, Gamma-Gamma conditional mean (currency units)'),
+ ('expected_spend', 'expected spend per purchase day, Gamma-Gamma conditional mean (currency units; NULL when refunds make the mean repeat spend zero or negative)'),
  ('clv', 'customer lifetime value over clv_horizon_weeks: margin x expected spend x discounted expected purchases (currency units)'),
  ('preferred_channel', 'channel with the highest recency-weighted engagement (clm.preferred_channel)'),
  ('profile_changed_at', 'when the customer''s stored profile last changed (refresh time)')
@@ -720,7 +722,8 @@ AS $fn$
 DECLARE
     tcol text := CASE WHEN from_queue THEN 'occurred_at' ELSE quote_ident(r.time_column) END;
     acol text := CASE WHEN from_queue THEN 'amount' ELSE quote_ident(r.amount_column) END;
-    ccol text := CASE WHEN from_queue THEN 'channel' ELSE format('%I::text', r.channel_column) END;
+    ccol text := CASE WHEN from_queue THEN 'channel'
+                      WHEN r.channel_column IS NOT NULL THEN format('%I::text', r.channel_column) END;
     atype text;
 BEGIN
     SELECT a.atttypid::regtype::text INTO atype
@@ -1102,8 +1105,12 @@ BEGIN
                              'lifecycle_weekly', 'stage_counts_daily'] LOOP
         EXECUTE format('DROP MATERIALIZED VIEW IF EXISTS %I.%I', t, v);
     END LOOP;
-    EXECUTE format('DROP TABLE IF EXISTS %I.customers, %I.clm_fit, %I.profiles, %I.clm_pending', t, t, t, t);
-    EXECUTE format('DROP FUNCTION IF EXISTS %I.clm_capture(), %I.clm_invalidate()', t, t);
+    EXECUTE format('DROP TABLE IF EXISTS %I.customers, %I.clm_fit, %I.profiles', t, t, t);
+    IF r.incremental THEN
+        -- a view or foreign table source has no queue and no trigger functions
+        EXECUTE format('DROP TABLE IF EXISTS %I.clm_pending', t);
+        EXECUTE format('DROP FUNCTION IF EXISTS %I.clm_capture(), %I.clm_invalidate()', t, t);
+    END IF;
     IF r.created_schema THEN
         BEGIN
             EXECUTE format('DROP SCHEMA IF EXISTS %I', t);

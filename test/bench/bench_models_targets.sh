@@ -26,6 +26,14 @@ CREATE TEMP TABLE prof AS SELECT customer_id, clm.profile(occurred_at, amount, c
 \timing on
 CREATE TEMP TABLE m_bg AS SELECT clm.bgnbd_fit(b.x, b.t_x, b.t) AS m FROM prof, clm.btyd_inputs(p, '2024-12-31', 'week') b;
 \timing off
+\echo @@ bgnbd_fit_profile
+\timing on
+CREATE TEMP TABLE m_bgp AS SELECT clm.bgnbd_fit(p, '2024-12-31', 'week') AS m FROM prof;
+\timing off
+\echo @@ paretonbd_fit_profile
+\timing on
+CREATE TEMP TABLE m_pnp AS SELECT clm.paretonbd_fit(p, '2024-12-31', 'week') AS m FROM prof;
+\timing off
 \echo @@ paretonbd_fit
 \timing on
 CREATE TEMP TABLE m_pn AS SELECT clm.paretonbd_fit(b.x, b.t_x, b.t) AS m FROM prof, clm.btyd_inputs(p, '2024-12-31', 'week') b;
@@ -46,14 +54,18 @@ FROM prof, clm.btyd_inputs(p, '2024-12-31', 'week') b, m_bg bg, m_gg gg;
 \timing off
 SELECT count(DISTINCT (b.x, b.t_x, b.t)) AS distinct_tuples, count(b.x) AS customers_with_inputs FROM prof, clm.btyd_inputs(p, '2024-12-31', 'week') b;
 SELECT (clm.model_info(m)).iterations AS bgnbd_iterations FROM m_bg;
+SELECT (SELECT m::text FROM m_bg) = (SELECT m::text FROM m_bgp) AS bgnbd_profile_form_same,
+       (SELECT m::text FROM m_pn) = (SELECT m::text FROM m_pnp) AS paretonbd_profile_form_same;
 SELECT (clm.model_info(m)).iterations AS paretonbd_iterations FROM m_pn;
 SQL
 awk '/^@@/ { step = $2 } /^Time:/ { t[step] = $2 }
 	END {
-		printf "RESULT profile build %.2f s; bgnbd fit %.2f s (%.0f%%, target 10%%); paretonbd fit %.2f s (%.0f%%, target 50%%); gg fit %.2f s (%.0f%%); scoring %.2f s (%.0f%%, target 25%%)\n",
+		printf "RESULT profile build %.2f s; bgnbd fit %.2f s (%.0f%%, target 10%%), over profiles %.2f s (%.0f%%); paretonbd fit %.2f s (%.0f%%, target 50%%), over profiles %.2f s (%.0f%%); gg fit %.2f s (%.0f%%); scoring %.2f s (%.0f%%, target 25%%)\n",
 			t["profile_build"] / 1000,
 			t["bgnbd_fit"] / 1000, 100 * t["bgnbd_fit"] / t["profile_build"],
+			t["bgnbd_fit_profile"] / 1000, 100 * t["bgnbd_fit_profile"] / t["profile_build"],
 			t["paretonbd_fit"] / 1000, 100 * t["paretonbd_fit"] / t["profile_build"],
+			t["paretonbd_fit_profile"] / 1000, 100 * t["paretonbd_fit_profile"] / t["profile_build"],
 			t["gg_fit"] / 1000, 100 * t["gg_fit"] / t["profile_build"],
 			t["scoring"] / 1000, 100 * t["scoring"] / t["profile_build"]
 	}' /tmp/clm_bench_models_targets.$$
