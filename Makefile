@@ -30,6 +30,13 @@ endif
 REGRESS_OPTS = --load-extension=clm
 export CLM_DATA_DIR
 
+# Isolation specs (concurrency): every specs/NAME.spec, expected output in
+# expected/NAME.out (so NAME must differ from every sql/NAME.sql).  make
+# installcheck runs them with pg_isolation_regress after the regression tests,
+# in a database of their own with clm created (PGXS adds --dbname).
+ISOLATION   = $(sort $(basename $(notdir $(wildcard specs/*.spec))))
+ISOLATION_OPTS = --load-extension=clm
+
 PG_CPPFLAGS = -I$(srcdir)/src -I$(srcdir)/src/core
 PG_CFLAGS  += -std=gnu99
 

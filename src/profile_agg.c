@@ -286,7 +286,10 @@ state_add_day(ClmProfile *st, int32 day, int32 orders, int64 spend)
 		days = clm_profile_days(st);
 		n = st->n_days;
 	}
-	/* equal too: compacting above may have made day the tail again */
+	/*
+	 * "<=": the equal day was merged above, unless state_make_room just
+	 * sorted the days and so put this day's entry at the end.
+	 */
 	if (n > 0 && day <= st->tail_day)
 		st->flags |= CLM_PF_UNSORTED;
 	days[n].day = day;
