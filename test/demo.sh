@@ -22,7 +22,7 @@ build
 clm_lock
 install_clm
 step "starting a throwaway PostgreSQL $PGVER cluster (pg_virtualenv) and running test/demo.sql"
-pg_virtualenv -v "$PGVER" \
+pg_virtualenv -t -v "$PGVER" \
     psql -X -v ON_ERROR_STOP=1 -v customers="$CUSTOMERS" -v seed="$SEED" -v as_of="$AS_OF" \
     -f "$REPO/test/demo.sql"
 clm_unlock
