@@ -211,7 +211,8 @@ tm() {	# name run sql...
 	echo "SELECT clm.track_customers_sql('$T.profiles', '$T', settings) AS cust_sql FROM clm.tracked_source WHERE name = 'events' \\gset"
 	echo "VACUUM ANALYZE $T.profiles; VACUUM ANALYZE $T.customers;"
 
-	# 4. the parts of a rebuild
+	# 4. the parts of a rebuild (with the jit setting of clm.rebuild's functions)
+	echo "SELECT CASE WHEN 'jit=off' = ANY (proconfig) THEN 'SET jit = off' ELSE 'RESET jit' END FROM pg_proc WHERE oid = 'clm.rebuild_internal(text, boolean)'::regprocedure \\gexec"
 	for run in $(seq 1 "$RUNS"); do
 		tm part_profiles_delete "$run" "DELETE FROM $T.profiles;"
 		tm part_profiles_insert "$run" "$PROFILES_INSERT"
@@ -228,6 +229,8 @@ tm() {	# name run sql...
 		done
 		echo "$VACUUM_ALL"
 	done
+
+	echo "RESET jit;"
 
 	# 5. clm.rebuild
 	for run in $(seq 1 "$RUNS"); do
@@ -294,7 +297,7 @@ echo "bench_track: timing ($RUNS runs of each measurement; this takes a while)"
 "${PSQL[@]}" -At -f "$WORK/bench.sql" > "$WORK/bench.out" 2>&1 || { tail -30 "$WORK/bench.out"; exit 1; }
 
 echo
-echo "setup: $(nproc) cores, PostgreSQL $("${PSQL[@]}" -Atc 'SHOW server_version'), work_mem $WORK_MEM, clm calls with max_parallel_workers_per_gather $PARALLEL, shared_buffers $("${PSQL[@]}" -Atc 'SHOW shared_buffers'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "setup: $(nproc) cores, PostgreSQL $("${PSQL[@]}" -Atc 'SHOW server_version'), jit $("${PSQL[@]}" -Atc 'SHOW jit') (clm.rebuild_internal: $("${PSQL[@]}" -Atc "SELECT coalesce(array_to_string(proconfig, ', '), '') FROM pg_proc WHERE oid = 'clm.rebuild_internal(text, boolean)'::regprocedure")), work_mem $WORK_MEM, clm calls with max_parallel_workers_per_gather $PARALLEL, shared_buffers $("${PSQL[@]}" -Atc 'SHOW shared_buffers'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 cat "$WORK/data.txt"
 
 awk -v runs="$RUNS" -v n="$CUSTOMERS" -v lookups="$LOOKUPS" -v vreads="$VIEW_READS" -v views="$VIEWS" '
