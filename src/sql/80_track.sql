@@ -702,8 +702,9 @@ $body$$q$, t);
     FOR col IN SELECT * FROM @extschema@.track_customers_comments() LOOP
         EXECUTE format('COMMENT ON COLUMN %I.customers.%I IS %L', t, col.col, col.doc);
     END LOOP;
-    EXECUTE format('CREATE INDEX ON %I.customers (rfm_segment)', t);
-    EXECUTE format('CREATE INDEX ON %I.customers (stage)', t);
+    -- no index but the primary key: the segment and stage columns have a
+    -- dozen values, where a sequential scan wins, and every index costs each
+    -- refresh and refit (add your own if a query needs one)
 
     res := @extschema@.rebuild_internal(src_name, true);
     PERFORM @extschema@.track_create_views(t, s);
