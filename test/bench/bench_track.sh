@@ -15,8 +15,8 @@
 #      serial (max_parallel_workers_per_gather = 0) and parallel (= 2);
 #   3. T_track: clm.track('events', ...) (untrack between runs, not timed);
 #   4. the parts of a rebuild, each statement timed alone: DELETE FROM
-#      profiles, the INSERT ... SELECT of the profiles, track_refit (and its
-#      two scans: breakpoints + gap, the two model fits), DELETE FROM customers,
+#      profiles, the INSERT ... SELECT of the profiles, track_refit (one scan;
+#      its parts alone: breakpoints + gap, the two model fits), DELETE FROM customers,
 #      INSERT INTO customers, REFRESH MATERIALIZED VIEW CONCURRENTLY of each view
 #      (and without CONCURRENTLY, for comparison);
 #   5. T_rebuild: clm.rebuild;
@@ -217,7 +217,7 @@ tm() {	# name run sql...
 		tm part_profiles_delete "$run" "DELETE FROM $T.profiles;"
 		tm part_profiles_insert "$run" "$PROFILES_INSERT"
 		tm part_refit_rfm_gap "$run" "SELECT clm.rfm_breakpoints(p.profile, '$ASOF'::date, 5) IS NULL, clm.population_gap(p.profile, '$ASOF'::date) FROM $T.profiles p;"
-		tm part_refit_models "$run" "SELECT clm.bgnbd_fit(b.x, b.t_x, b.t) IS NULL, clm.gg_fit(b.x, b.mean_spend::float8) FILTER (WHERE b.x > 0 AND b.mean_spend > 0) IS NULL FROM $T.profiles p CROSS JOIN LATERAL clm.btyd_inputs(p.profile, '$ASOF'::date, 'week') b;"
+		tm part_refit_models "$run" "SELECT clm.bgnbd_fit(p.profile, '$ASOF'::date, 'week') IS NULL, clm.gg_fit(p.profile, '$ASOF'::date, 'week') IS NULL FROM $T.profiles p;"
 		tm part_refit "$run" "SELECT clm.track_refit(ts, '$ASOF'::date) FROM clm.tracked_source ts WHERE ts.name = 'events';"
 		tm part_customers_delete "$run" "DELETE FROM $T.customers;"
 		tm part_customers_insert "$run" "INSERT INTO $T.customers :cust_sql;"
@@ -333,8 +333,8 @@ awk -v runs="$RUNS" -v n="$CUSTOMERS" -v lookups="$LOOKUPS" -v vreads="$VIEW_REA
 		prow("DELETE FROM profiles", "part_profiles_delete", R)
 		prow("INSERT INTO profiles SELECT clm.profile GROUP BY", "part_profiles_insert", R)
 		prow("refit: track_refit", "part_refit", R)
-		prow("  scan 1: rfm_breakpoints + population_gap", "part_refit_rfm_gap", R)
-		prow("  scan 2: bgnbd_fit + gg_fit over btyd_inputs", "part_refit_models", R)
+		prow("  rfm_breakpoints + population_gap alone", "part_refit_rfm_gap", R)
+		prow("  bgnbd_fit + gg_fit over the profiles alone", "part_refit_models", R)
 		prow("DELETE FROM customers", "part_customers_delete", R)
 		prow("INSERT INTO customers (summary, scores, models)", "part_customers_insert", R)
 		vsum = 0; psum = 0
