@@ -284,6 +284,8 @@ clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 	double		best[CLM_MAX_PAR];
 	clm_optim_result best_res;
 	double		se_log[CLM_MAX_PAR];
+	double		hess[CLM_MAX_PAR * CLM_MAX_PAR];
+	bool		have_hess = false;
 
 	*hint = NULL;
 	memset(res, 0, sizeof(*res));
@@ -401,7 +403,7 @@ clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 		double		gpol[CLM_MAX_PAR] = {0, 0, 0, 0};
 		double		gmax = 0.0;
 
-		clm_newton_polish(fit_obj, &ctx, npar, best, 1);
+		clm_newton_polish(fit_obj, &ctx, npar, best, 1, hess, &have_hess);
 		best_res.f = fit_obj(best, gpol, &ctx);
 		for (k = 0; k < npar; k++)
 			gmax = fmax(gmax, fabs(gpol[k]));
@@ -417,7 +419,14 @@ clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 	res->converged = best_res.converged;
 	snprintf(res->message, sizeof(res->message), "%s", best_res.reason);
 	ctx.scale = 1.0;
-	if (isfinite(best_res.f) && clm_hessian_se(fit_obj, &ctx, npar, best, se_log))
+	/*
+	 * Standard errors from the Hessian the Newton polishing step took at the
+	 * BFGS optimum (of the mean log-likelihood: times W for the total), else
+	 * from a Hessian of its own.
+	 */
+	if (isfinite(best_res.f) &&
+		(have_hess ? clm_se_from_hessian(npar, hess, W, se_log) :
+		 clm_hessian_se(fit_obj, &ctx, npar, best, se_log)))
 	{
 		for (k = 0; k < npar; k++)
 			res->se[k] = res->par[k] * se_log[k];

@@ -107,9 +107,11 @@ extern void clm_bfgs(clm_obj_fn f, void *ctx, int n, double *theta,
 extern void clm_nelder_mead(clm_obj_fn f, void *ctx, int n, double *theta,
 							int maxit, clm_optim_result *res);
 extern int	clm_newton_polish(clm_obj_fn f, void *ctx, int n, double *theta,
-							  int maxit);
+							  int maxit, double *hess_out, bool *have_hess);
 extern bool clm_hessian_se(clm_obj_fn f, void *ctx, int n,
 						   const double *theta, double *se_log);
+extern bool clm_se_from_hessian(int n, const double *H, double scale,
+								double *se_log);
 
 /* log-likelihoods (gradient wrt log-parameters) */
 extern double clm_bgnbd_ll(const double *lp, const clm_obs *o, int n, double *g);

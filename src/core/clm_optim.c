@@ -311,13 +311,12 @@ bool
 clm_hessian_se(clm_obj_fn f, void *ctx, int n, const double *theta,
 			   double *se_log)
 {
-	double		Hm[NMAX][2 * NMAX];
+	double		H[NMAX * NMAX];
 	double		gp[NMAX] = {0},
 				gm[NMAX] = {0},
 				tp[NMAX];
 	int			i,
-				j,
-				k;
+				j;
 
 	for (j = 0; j < n; j++)
 	{
@@ -331,11 +330,28 @@ clm_hessian_se(clm_obj_fn f, void *ctx, int n, const double *theta,
 		if (!isfinite(eval(f, ctx, tp, gm)))
 			return false;
 		for (i = 0; i < n; i++)
-			Hm[i][j] = (gp[i] - gm[i]) / (2 * h);
+			H[i * n + j] = (gp[i] - gm[i]) / (2 * h);
 	}
+	return clm_se_from_hessian(n, H, 1.0, se_log);
+}
+
+/*
+ * Standard errors of the log-parameters from a Hessian H (n x n, row-major,
+ * of f at the optimum) times scale: the square roots of the diagonal of the
+ * inverse of the symmetrised scale * H, by Gauss-Jordan with pivoting.
+ * Returns false when it is not positive definite.
+ */
+bool
+clm_se_from_hessian(int n, const double *H, double scale, double *se_log)
+{
+	double		Hm[NMAX][2 * NMAX];
+	int			i,
+				j,
+				k;
+
 	for (i = 0; i < n; i++)
-		for (j = 0; j < i; j++)
-			Hm[i][j] = Hm[j][i] = 0.5 * (Hm[i][j] + Hm[j][i]);
+		for (j = 0; j < n; j++)
+			Hm[i][j] = scale * 0.5 * (H[i * n + j] + H[j * n + i]);
 	for (i = 0; i < n; i++)
 		for (j = 0; j < n; j++)
 			Hm[i][n + j] = (i == j) ? 1.0 : 0.0;
@@ -384,13 +400,18 @@ clm_hessian_se(clm_obj_fn f, void *ctx, int n, const double *theta,
  * only if it does not increase f.  Flat directions (Pareto/NBD's beta) are
  * left by BFGS a little short of the optimum; a Newton step fixes the
  * last printed digit (the fit uses one step).  Returns the number of steps
- * taken.
+ * taken; if hess_out is given, the Hessian at the starting point goes there
+ * (n x n, row-major; *have_hess says whether it was computed).
  */
 int
-clm_newton_polish(clm_obj_fn f, void *ctx, int n, double *theta, int maxit)
+clm_newton_polish(clm_obj_fn f, void *ctx, int n, double *theta, int maxit,
+				  double *hess_out, bool *have_hess)
 {
 	int			it,
 				steps = 0;
+
+	if (have_hess)
+		*have_hess = false;
 
 	for (it = 0; it < maxit; it++)
 	{
@@ -422,6 +443,14 @@ clm_newton_polish(clm_obj_fn f, void *ctx, int n, double *theta, int maxit)
 				return steps;
 			for (i = 0; i < n; i++)
 				A[i][j] = (gp[i] - gm[i]) / (2 * h);
+		}
+		/* the Hessian at the starting point, for the standard errors */
+		if (it == 0 && hess_out)
+		{
+			for (i = 0; i < n; i++)
+				for (j = 0; j < n; j++)
+					hess_out[i * n + j] = A[i][j];
+			*have_hess = true;
 		}
 		for (i = 0; i < n; i++)
 		{
