@@ -814,6 +814,16 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.track_refit(@extschema@.tracked_source, date) IS 'internal: refits the models and recomputes the RFM breakpoints and population gap of a tracked source';
 
+-- The relations of a tracked source's schema that readers see, in refresh order.
+CREATE FUNCTION @extschema@.track_views(with_customers boolean)
+    RETURNS text[] LANGUAGE sql IMMUTABLE
+AS $fn$
+    SELECT CASE WHEN with_customers THEN ARRAY['customers'] ELSE '{}'::text[] END
+           || ARRAY['stage_counts_daily', 'lifecycle_weekly', 'cohort_retention_monthly',
+                    'stage_transitions', 'segment_summary', 'models']
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_views(boolean) IS 'internal: the materialised views of a tracked source (and the customers table), in refresh order';
+
 -- Refreshes the population materialised views of a tracked source.
 CREATE FUNCTION @extschema@.track_refresh_views(t name)
     RETURNS void LANGUAGE plpgsql
@@ -823,8 +833,7 @@ AS $fn$
 DECLARE
     v text;
 BEGIN
-    FOREACH v IN ARRAY ARRAY['stage_counts_daily', 'lifecycle_weekly', 'cohort_retention_monthly',
-                             'stage_transitions', 'segment_summary', 'models'] LOOP
+    FOREACH v IN ARRAY @extschema@.track_views(false) LOOP
         EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %I.%I', t, v);
     END LOOP;
 END
@@ -968,43 +977,34 @@ BEGIN
     do_views := do_refit OR coalesce(views, r.last_views_refresh IS NULL
                                      OR now() - r.last_views_refresh >= (s->>'views_interval')::interval);
 
-    IF do_refit THEN
-        -- merge, then recompute the population parameters and every customers row
-        EXECUTE format($q$
-WITH moved AS (DELETE FROM %1$I.clm_pending WHERE op IS NULL RETURNING customer_id, occurred_at, amount, channel),
-fresh AS (SELECT customer_id, %2$s AS profile FROM moved GROUP BY 1),
-up AS (INSERT INTO %1$I.profiles AS o (customer_id, profile, changed_at)
-       SELECT customer_id, profile, now() FROM fresh WHERE profile IS NOT NULL
-       ON CONFLICT (customer_id) DO UPDATE
-          SET profile = @extschema@.profile_merge(o.profile, excluded.profile), changed_at = excluded.changed_at
-       RETURNING (o.xmax = 0) AS inserted)
-SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM up), (SELECT count(*) FROM up WHERE inserted)$q$,
-            t, @extschema@.track_profile_sql(r, true))
-            INTO ev, changed, added;
-        PERFORM @extschema@.track_refit(r, today);
-        PERFORM @extschema@.track_customers_all(r);
-    ELSE
-        -- merge and replace the customers rows of the changed customers, in one statement
+    -- merge the queued events; without a refit, the customers rows of the
+    -- changed customers are replaced in the same statement (cust)
+    IF NOT do_refit THEN
         SELECT string_agg(format('%I = excluded.%I', a.attname, a.attname), ', ' ORDER BY a.attnum)
           INTO upd
           FROM pg_attribute a
          WHERE a.attrelid = format('%I.customers', t)::regclass AND a.attnum > 0 AND NOT a.attisdropped
            AND a.attname <> 'customer_id';
-        EXECUTE format($q$
+        upd := format($q$,
+cust AS (INSERT INTO %I.customers %s
+         ON CONFLICT (customer_id) DO UPDATE SET %s
+         RETURNING 1)$q$, t, @extschema@.track_customers_sql('up', t, s), upd);
+    END IF;
+    EXECUTE format($q$
 WITH moved AS (DELETE FROM %1$I.clm_pending WHERE op IS NULL RETURNING customer_id, occurred_at, amount, channel),
 fresh AS (SELECT customer_id, %2$s AS profile FROM moved GROUP BY 1),
 up AS (INSERT INTO %1$I.profiles AS o (customer_id, profile, changed_at)
        SELECT customer_id, profile, now() FROM fresh WHERE profile IS NOT NULL
        ON CONFLICT (customer_id) DO UPDATE
           SET profile = @extschema@.profile_merge(o.profile, excluded.profile), changed_at = excluded.changed_at
-       RETURNING o.customer_id, o.profile, o.changed_at, (o.xmax = 0) AS inserted),
-cust AS (INSERT INTO %1$I.customers %3$s
-         ON CONFLICT (customer_id) DO UPDATE SET %4$s
-         RETURNING 1)
-SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM up), (SELECT count(*) FROM up WHERE inserted),
-       (SELECT count(*) FROM cust)$q$,
-            t, @extschema@.track_profile_sql(r, true), @extschema@.track_customers_sql('up', t, s), upd)
-            INTO ev, changed, added;
+       RETURNING o.customer_id, o.profile, o.changed_at, (o.xmax = 0) AS inserted)%3$s
+SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM up), (SELECT count(*) FROM up WHERE inserted)$q$,
+        t, @extschema@.track_profile_sql(r, true), coalesce(upd, ''))
+        INTO ev, changed, added;
+    IF do_refit THEN
+        -- then recompute the population parameters and every customers row
+        PERFORM @extschema@.track_refit(r, today);
+        PERFORM @extschema@.track_customers_all(r);
     END IF;
     IF do_views THEN
         PERFORM @extschema@.track_refresh_views(t);
@@ -1045,8 +1045,7 @@ BEGIN
         RAISE EXCEPTION 'clm.grant_reader: role "%" does not exist', reader USING ERRCODE = '42704';
     END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', r.target_schema, reader);
-    FOREACH v IN ARRAY ARRAY['customers', 'stage_counts_daily', 'lifecycle_weekly', 'cohort_retention_monthly',
-                             'stage_transitions', 'segment_summary', 'models'] LOOP
+    FOREACH v IN ARRAY @extschema@.track_views(true) LOOP
         EXECUTE format('GRANT SELECT ON %I.%I TO %I', r.target_schema, v, reader);
     END LOOP;
     UPDATE @extschema@.tracked_source ts SET readers = array_append(array_remove(readers, reader), reader)
@@ -1067,8 +1066,7 @@ BEGIN
     IF reader IS NULL OR NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = reader) THEN
         RAISE EXCEPTION 'clm.revoke_reader: role "%" does not exist', reader USING ERRCODE = '42704';
     END IF;
-    FOREACH v IN ARRAY ARRAY['customers', 'stage_counts_daily', 'lifecycle_weekly', 'cohort_retention_monthly',
-                             'stage_transitions', 'segment_summary', 'models'] LOOP
+    FOREACH v IN ARRAY @extschema@.track_views(true) LOOP
         EXECUTE format('REVOKE SELECT ON %I.%I FROM %I', r.target_schema, v, reader);
     END LOOP;
     EXECUTE format('REVOKE USAGE ON SCHEMA %I FROM %I', r.target_schema, reader);
