@@ -880,16 +880,18 @@ BEGIN
     PERFORM set_config('TimeZone', r.settings->>'time_zone', true);
     EXECUTE format('DELETE FROM %I.profiles', t);
     -- the queue is emptied in the same statement (same snapshot) that reads the source,
-    -- so every event of a committed transaction is counted exactly once
+    -- so every event of a committed transaction is counted exactly once; src
+    -- is read once (not materialised), the events counted from the profiles
     EXECUTE format($q$
 WITH %s
-src AS (SELECT %I AS customer_id, %s AS profile, count(*) AS events
+src AS (SELECT %I AS customer_id, %s AS profile
           FROM %s
          WHERE %I IS NOT NULL AND %I IS NOT NULL AND (%s)
          GROUP BY 1),
 ins AS (INSERT INTO %I.profiles (customer_id, profile, changed_at)
-        SELECT customer_id, profile, now() FROM src RETURNING 1)
-SELECT (SELECT count(*) FROM ins), (SELECT coalesce(sum(events), 0) FROM src)$q$,
+        SELECT customer_id, profile, now() FROM src
+        RETURNING @extschema@.event_count(profile) AS events)
+SELECT count(*), coalesce(sum(events), 0) FROM ins$q$,
         CASE WHEN r.incremental THEN format('gone AS (DELETE FROM %I.clm_pending),', t) ELSE '' END,
         r.customer_column, @extschema@.track_profile_sql(r, false), r.source,
         r.customer_column, r.time_column, coalesce(r.filter, 'true'), t)
