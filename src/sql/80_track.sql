@@ -221,39 +221,42 @@ AS $fn$
 DECLARE
     weekly_rate text := format('(power(1 + %s::float8, 7 / 365.25) - 1)', quote_literal(s->>'annual_discount_rate'));
 BEGIN
+    -- each composite (summary, scores, stage, model inputs) is computed once
+    -- per row in the inner query (OFFSET 0 keeps it from being flattened) and
+    -- its fields read outside, without a function scan per call
     RETURN format($q$
-SELECT r.customer_id,
-       f.as_of,
-       sm.first_purchase, sm.last_purchase, sm.orders, sm.frequency, sm.transactions,
-       sm.recency_days, sm.tenure_days, sm.days_since_last_purchase, sm.monetary, sm.total_spend,
-       sm.first_seen, sm.last_seen, sm.active_days, sm.days_since_last_seen, sm.mean_gap_days,
-       sc.r_score, sc.f_score, sc.m_score, sc.rfm_code,
-       sg.segment AS rfm_segment,
-       st.stage, st.reason AS stage_reason, st.expected_gap_days,
-       @extschema@.p_alive(f.model, b.x, b.t_x, b.t) AS p_alive,
-       @extschema@.churn_probability(f.model, b.x, b.t_x, b.t) AS churn_probability,
-       @extschema@.expected_purchases(f.model, 30 / 7.0, b.x, b.t_x, b.t) AS expected_purchases_30d,
-       @extschema@.expected_purchases(f.model, 90 / 7.0, b.x, b.t_x, b.t) AS expected_purchases_90d,
-       @extschema@.expected_purchases(f.model, 365 / 7.0, b.x, b.t_x, b.t) AS expected_purchases_365d,
-       CASE WHEN b.x = 0 OR b.mean_spend > 0
-            THEN @extschema@.expected_spend(f.spend_model, b.x, b.mean_spend::float8) END AS expected_spend,
-       @extschema@.clv(f.model, %s, %s, %s::float8,
-                       CASE WHEN b.x = 0 OR b.mean_spend > 0
-                            THEN @extschema@.expected_spend(f.spend_model, b.x, b.mean_spend::float8) END,
-                       b.x, b.t_x, b.t) AS clv,
-       @extschema@.preferred_channel(r.profile, f.as_of, %s::float8) AS preferred_channel,
-       r.changed_at AS profile_changed_at
-  FROM %s r
-       CROSS JOIN %I.clm_fit f
-       CROSS JOIN LATERAL @extschema@.summary(r.profile, f.as_of) sm
-       CROSS JOIN LATERAL @extschema@.rfm_score(r.profile, f.breakpoints, f.as_of) sc
-       CROSS JOIN LATERAL @extschema@.rfm_segment(sc.r_score, sc.f_score, sc.m_score, %L) sg
-       CROSS JOIN LATERAL @extschema@.stage(r.profile, f.as_of, f.population_gap, %s) st
-       CROSS JOIN LATERAL @extschema@.btyd_inputs(r.profile, f.as_of, 'week') b
+SELECT x.customer_id,
+       x.as_of,
+       (x.sm).first_purchase, (x.sm).last_purchase, (x.sm).orders, (x.sm).frequency, (x.sm).transactions,
+       (x.sm).recency_days, (x.sm).tenure_days, (x.sm).days_since_last_purchase, (x.sm).monetary,
+       (x.sm).total_spend, (x.sm).first_seen, (x.sm).last_seen, (x.sm).active_days,
+       (x.sm).days_since_last_seen, (x.sm).mean_gap_days,
+       (x.sc).r_score, (x.sc).f_score, (x.sc).m_score, (x.sc).rfm_code,
+       (@extschema@.rfm_segment((x.sc).r_score, (x.sc).f_score, (x.sc).m_score, %5$L)).segment AS rfm_segment,
+       (x.st).stage, (x.st).reason AS stage_reason, (x.st).expected_gap_days,
+       @extschema@.p_alive(x.model, (x.b).x, (x.b).t_x, (x.b).t) AS p_alive,
+       @extschema@.churn_probability(x.model, (x.b).x, (x.b).t_x, (x.b).t) AS churn_probability,
+       @extschema@.expected_purchases(x.model, 30 / 7.0, (x.b).x, (x.b).t_x, (x.b).t) AS expected_purchases_30d,
+       @extschema@.expected_purchases(x.model, 90 / 7.0, (x.b).x, (x.b).t_x, (x.b).t) AS expected_purchases_90d,
+       @extschema@.expected_purchases(x.model, 365 / 7.0, (x.b).x, (x.b).t_x, (x.b).t) AS expected_purchases_365d,
+       x.spend AS expected_spend,
+       @extschema@.clv(x.model, %1$s, %2$s, %3$s::float8, x.spend, (x.b).x, (x.b).t_x, (x.b).t) AS clv,
+       @extschema@.preferred_channel(x.profile, x.as_of, %4$s::float8) AS preferred_channel,
+       x.changed_at AS profile_changed_at
+  FROM (SELECT y.*,
+               CASE WHEN (y.b).x = 0 OR (y.b).mean_spend > 0
+                    THEN @extschema@.expected_spend(y.spend_model, (y.b).x, (y.b).mean_spend::float8) END AS spend
+          FROM (SELECT r.customer_id, r.profile, r.changed_at, f.as_of, f.model, f.spend_model,
+                       @extschema@.summary(r.profile, f.as_of) AS sm,
+                       @extschema@.rfm_score(r.profile, f.breakpoints, f.as_of) AS sc,
+                       @extschema@.stage(r.profile, f.as_of, f.population_gap, %7$s) AS st,
+                       @extschema@.btyd_inputs(r.profile, f.as_of, 'week') AS b
+                  FROM %6$s r CROSS JOIN %8$I.clm_fit f
+                OFFSET 0) y
+        OFFSET 0) x
 $q$,
         (s->>'clv_horizon_weeks')::int, weekly_rate, quote_literal(s->>'margin'),
-        quote_literal(s->>'half_life_days'),
-        rel, target, s->>'rfm_map', @extschema@.track_stage_args(s));
+        quote_literal(s->>'half_life_days'), s->>'rfm_map', rel, @extschema@.track_stage_args(s), target);
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.track_customers_sql(text, name, jsonb) IS 'internal: the query computing the customers rows of a tracked source';
