@@ -194,4 +194,12 @@ SELECT clm.bgnbd_fit(NULL::clm.profile, '1997-09-30', 'week') IS NULL AS all_nul
 \set VERBOSITY terse
 SELECT clm.bgnbd_fit(p, '1997-09-30', 'fortnight') FROM cdnow_prof;
 SELECT clm.bgnbd_fit(p, 'infinity', 'week') FROM cdnow_prof;
+-- the unit is read on every row, not only the first: a bad one on a later row
+-- is an error, and a unit that changes row by row is used as given (days for
+-- even ids, weeks for odd ones: the same histogram as btyd_inputs row by row)
+SELECT clm.bgnbd_fit(p, '1997-09-30', CASE WHEN id = 2000 THEN 'fortnight' ELSE 'week' END) FROM cdnow_prof;
+SELECT (SELECT clm.bgnbd_fit(p, '1997-09-30', CASE WHEN id % 2 = 0 THEN 'day' ELSE 'week' END) FROM cdnow_prof)::text
+     = (SELECT clm.bgnbd_fit(b.x, b.t_x, b.t)
+          FROM cdnow_prof, clm.btyd_inputs(p, '1997-09-30', CASE WHEN id % 2 = 0 THEN 'day' ELSE 'week' END) b)::text
+       AS mixed_units_same;
 \set VERBOSITY default

@@ -291,11 +291,19 @@ cont_trans(FunctionCallInfo fcinfo, int kind)
 	return hist_add(fcinfo, kind, v, 1.0);
 }
 
+/* the time unit of the last row a fit over profiles read, and its days */
+typedef struct UnitCache
+{
+	double		days;
+	int			len;			/* -1: nothing cached */
+	char		name[16];
+} UnitCache;
+
 /*
  * Transition for the fits over profiles: (state, profile, calibration_end,
  * unit).  The inputs come straight from the profile (clm_btyd_values), with
- * no composite row in between; the unit is parsed once per aggregate call
- * site (fn_extra).  Skipped: customers without a purchase by
+ * no composite row in between; the unit is parsed again only when it
+ * differs from the previous row's (fn_extra).  Skipped: customers without a purchase by
  * calibration_end; for the purchase models those whose first purchase is on
  * calibration_end (T = 0: the likelihood of no purchase in no time is 1, so
  * they add nothing to the fit); for Gamma-Gamma those without a repeat
@@ -306,7 +314,8 @@ profile_trans(FunctionCallInfo fcinfo, int kind)
 {
 	double		in[4];
 	double		v[3];
-	double	   *unit_days;
+	UnitCache  *uc;
+	text	   *unit;
 	DateADT		cal_end;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
@@ -317,14 +326,27 @@ profile_trans(FunctionCallInfo fcinfo, int kind)
 	}
 	cal_end = PG_GETARG_DATEADT(2);
 	clm_check_calibration_end(cal_end);
-	unit_days = (double *) fcinfo->flinfo->fn_extra;
-	if (unit_days == NULL)
+	unit = PG_GETARG_TEXT_PP(3);
+	uc = (UnitCache *) fcinfo->flinfo->fn_extra;
+	if (uc == NULL)
 	{
-		unit_days = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(double));
-		*unit_days = clm_unit_days(PG_GETARG_TEXT_PP(3));
-		fcinfo->flinfo->fn_extra = unit_days;
+		uc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(UnitCache));
+		uc->len = -1;
+		fcinfo->flinfo->fn_extra = uc;
 	}
-	if (!clm_btyd_values(PG_GETARG_CLM_PROFILE(1), cal_end, *unit_days,
+	if (VARSIZE_ANY_EXHDR(unit) != uc->len ||
+		memcmp(VARDATA_ANY(unit), uc->name, uc->len) != 0)
+	{
+		/* parse (and check) the unit whenever it differs from the last row's */
+		uc->days = clm_unit_days(unit);
+		uc->len = -1;
+		if (VARSIZE_ANY_EXHDR(unit) < (int) sizeof(uc->name))
+		{
+			uc->len = VARSIZE_ANY_EXHDR(unit);
+			memcpy(uc->name, VARDATA_ANY(unit), uc->len);
+		}
+	}
+	if (!clm_btyd_values(PG_GETARG_CLM_PROFILE(1), cal_end, uc->days,
 						 kind == CLM_KIND_GG, in) ||
 		(kind == CLM_KIND_GG ? (in[0] == 0 || !(in[3] > 0)) : in[2] == 0))
 	{
