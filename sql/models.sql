@@ -170,3 +170,35 @@ SELECT k, round(clm.p_alive(m, 0, 0, 0)::numeric, 6) AS p_alive,
 FROM m ORDER BY k;
 -- but x > 0 with T = 0 stays an error
 SELECT clm.p_alive(clm.make_model('bgnbd', '{0.243,4.414,0.793,2.426}'), 1, 0, 0);
+
+-- The BG/NBD and MBG/NBD expectations given alive are memoised per call site
+-- on (x, T, t) (expected_purchases) and (x, T, discount rate) (clv).  Every
+-- value computed in one query, with hits, with two models alternating row by
+-- row (the same (x, T) under the other model must not hit) and a horizon
+-- that varies, must equal to the bit the value computed alone (EXECUTE plans
+-- each call afresh, so nothing is memoised).
+CREATE FUNCTION fresh_expected(m clm.model, t float8, x float8, t_x float8, "T" float8) RETURNS float8
+LANGUAGE plpgsql AS $$
+DECLARE v float8;
+BEGIN
+    EXECUTE 'SELECT clm.expected_purchases($1, $2, $3, $4, $5)' INTO v USING m, t, x, t_x, "T";
+    RETURN v;
+END $$;
+CREATE FUNCTION fresh_clv(m clm.model, h int, d float8, x float8, t_x float8, "T" float8) RETURNS float8
+LANGUAGE plpgsql AS $$
+DECLARE v float8;
+BEGIN
+    EXECUTE 'SELECT clm.clv($1, $2, $3, 1, 10, $4, $5, $6)' INTO v USING m, h, d, x, t_x, "T";
+    RETURN v;
+END $$;
+CREATE TEMP TABLE memo_rows AS
+SELECT i, CASE WHEN i % 2 = 0 THEN clm.make_model('bgnbd', '{0.243,4.414,0.793,2.426}')
+               ELSE clm.make_model('mbgnbd', '{0.243,4.414,0.793,2.426}') END AS m,
+       (i / 2 % 4)::float8 AS x, CASE WHEN i / 2 % 4 = 0 THEN 0 ELSE (i % 3) + 1 END::float8 AS t_x,
+       (5 + i / 16 % 3)::float8 AS "T", (ARRAY[4.3, 12.9, 52.1])[i / 7 % 3 + 1]::float8 AS t,
+       26 + (i / 11 % 2) * 26 AS h
+  FROM generate_series(0, 299) i;
+SELECT count(*) AS rows, count(DISTINCT (m::text, x, "T", t)) AS distinct_keys,
+       count(*) FILTER (WHERE clm.expected_purchases(m, t, x, t_x, "T") <> fresh_expected(m, t, x, t_x, "T")) AS expected_mismatches,
+       count(*) FILTER (WHERE clm.clv(m, h, 0.01, 1, 10, x, t_x, "T") <> fresh_clv(m, h, 0.01, x, t_x, "T")) AS clv_mismatches
+  FROM memo_rows;

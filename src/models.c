@@ -1242,6 +1242,101 @@ finite_result(double v, const char *what)
 	return Float8GetDatum(v);
 }
 
+/*
+ * Per-call-site memo of the BG/NBD and MBG/NBD quantities "given alive"
+ * (the expected purchases in the next t, the discounted sum of a CLV): they
+ * depend on the customer through (x, T) only, not t_x, and customers share
+ * (x, T) far more often than (x, t_x, T) (every one-purchase customer
+ * acquired on the same day has the same pair).  A direct-mapped table in
+ * fn_mcxt, keyed by (x, T, k) with k the horizon t of expected_purchases or
+ * the discount rate of clv; its entries are for one model (kind and
+ * parameters) and one CLV horizon, and are dropped in O(1) (a new
+ * generation) when those change, so a model or horizon that varies from row
+ * to row costs a miss, never a sweep of the table.  A hit returns the value
+ * the computation returned, so results are the same to the bit.
+ */
+#define GA_MEMO_SIZE 65536		/* 2.5 MB per call site, allocated on first use */
+typedef struct GaMemoEntry
+{
+	double		x;
+	double		T;
+	double		k;
+	double		val;
+	uint32		gen;			/* 0: never filled */
+} GaMemoEntry;
+
+typedef struct GaMemo
+{
+	int32		kind;
+	double		par[CLM_MAX_PAR];
+	int32		horizon;
+	uint32		gen;
+	GaMemoEntry e[GA_MEMO_SIZE];
+} GaMemo;
+
+/* the memo entry for (x, T, k) of model m: hit if its gen is the current one */
+static GaMemoEntry *
+ga_memo_entry(FunctionCallInfo fcinfo, const ClmModel *m, int horizon,
+			  double x, double T, double k, bool *hit)
+{
+	GaMemo	   *memo = (GaMemo *) fcinfo->flinfo->fn_extra;
+	uint64		hx,
+				hT,
+				hk,
+				h;
+	GaMemoEntry *e;
+
+	if (memo == NULL)
+	{
+		memo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(GaMemo));
+		memo->kind = -1;
+		fcinfo->flinfo->fn_extra = memo;
+	}
+	if (memo->kind != m->kind || memo->horizon != horizon ||
+		memcmp(memo->par, m->par, sizeof(memo->par)) != 0)
+	{
+		memo->kind = m->kind;
+		memcpy(memo->par, m->par, sizeof(memo->par));
+		memo->horizon = horizon;
+		if (++memo->gen == 0)
+		{
+			/* wrapped after 2^32 changes: start over from an empty table */
+			memset(memo->e, 0, sizeof(memo->e));
+			memo->gen = 1;
+		}
+	}
+	memcpy(&hx, &x, sizeof(hx));
+	memcpy(&hT, &T, sizeof(hT));
+	memcpy(&hk, &k, sizeof(hk));
+	/* murmur3's 64-bit finaliser: integral doubles have all-zero low bits */
+	h = hx ^ ((hT << 31) | (hT >> 33)) ^ hT ^ ((hk << 17) | (hk >> 47));
+	h ^= h >> 33;
+	h *= UINT64CONST(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	e = &memo->e[h & (GA_MEMO_SIZE - 1)];
+	*hit = (e->gen == memo->gen && e->x == x && e->T == T && e->k == k);
+	if (!*hit)
+	{
+		/* invalid until ga_memo_fill: an error while computing leaves no entry */
+		e->gen = 0;
+		e->x = x;
+		e->T = T;
+		e->k = k;
+	}
+	return e;
+}
+
+/* store the value computed for a missed entry and return it */
+static double
+ga_memo_fill(FunctionCallInfo fcinfo, GaMemoEntry *e, double val)
+{
+	e->val = val;
+	e->gen = ((GaMemo *) fcinfo->flinfo->fn_extra)->gen;
+	return val;
+}
+
 PG_FUNCTION_INFO_V1(clm_p_alive_sql);
 /* clm.p_alive(model, x, t_x, T) */
 Datum
@@ -1290,6 +1385,25 @@ clm_expected_purchases_sql(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("for a bgbb model t is a whole number of opportunities up to 100000")));
+	if (m->kind == CLM_KIND_BGNBD || m->kind == CLM_KIND_MBGNBD)
+	{
+		/*
+		 * P(alive) times the expectation given alive, memoised on (x, T, t):
+		 * the same operations as clm_bg_expected, so the same result.
+		 */
+		int			mm = (m->kind == CLM_KIND_MBGNBD) ? 1 : 0;
+		double		pa = clm_bg_p_alive(mm, m->par, x, t_x, T);
+		bool		hit;
+		GaMemoEntry *e;
+
+		if (t <= 0 || pa <= 0)
+			return finite_result(0.0, "expected_purchases");
+		e = ga_memo_entry(fcinfo, m, 0, x, T, t, &hit);
+		return finite_result(pa * (hit ? e->val :
+								   ga_memo_fill(fcinfo, e, clm_bg_expected_given_alive(mm, m->par, t,
+																					   x, T, 0))),
+							 "expected_purchases");
+	}
 	return finite_result(clm_expected_purchases(m->kind, m->par, t, x, t_x, T), "expected_purchases");
 }
 
@@ -1349,74 +1463,6 @@ clm_expected_spend_sql(PG_FUNCTION_ARGS)
 	return finite_result(clm_expected_spend(m->par, x, z), "expected_spend");
 }
 
-/*
- * Per-call-site memo of the BG/NBD discounted sum given alive, keyed by
- * (x, T), for one (model parameters, discount rate, horizon): a
- * direct-mapped table in fn_mcxt, reset when any of those change.
- */
-#define CLV_MEMO_SIZE 65536		/* 1.5 MB */
-typedef struct ClvMemoEntry
-{
-	double		x;				/* NaN: empty */
-	double		T;
-	double		val;
-} ClvMemoEntry;
-
-typedef struct ClvMemo
-{
-	int32		kind;
-	double		par[CLM_MAX_PAR];
-	double		disc;
-	int32		horizon;
-	ClvMemoEntry e[CLV_MEMO_SIZE];
-} ClvMemo;
-
-static double
-clv_memo_lookup(FunctionCallInfo fcinfo, const ClmModel *m, int mm,
-				double disc, int horizon, double x, double T)
-{
-	ClvMemo    *memo = (ClvMemo *) fcinfo->flinfo->fn_extra;
-	uint64		hx,
-				hT,
-				h;
-	ClvMemoEntry *e;
-
-	if (memo == NULL)
-	{
-		memo = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(ClvMemo));
-		memo->kind = -1;
-		fcinfo->flinfo->fn_extra = memo;
-	}
-	if (memo->kind != m->kind || memo->disc != disc || memo->horizon != horizon ||
-		memcmp(memo->par, m->par, sizeof(memo->par)) != 0)
-	{
-		int			i;
-
-		for (i = 0; i < CLV_MEMO_SIZE; i++)
-			memo->e[i].x = get_float8_nan();
-		memo->kind = m->kind;
-		memcpy(memo->par, m->par, sizeof(memo->par));
-		memo->disc = disc;
-		memo->horizon = horizon;
-	}
-	memcpy(&hx, &x, sizeof(hx));
-	memcpy(&hT, &T, sizeof(hT));
-	/* murmur3's 64-bit finaliser: integral doubles have all-zero low bits */
-	h = hx ^ ((hT << 31) | (hT >> 33)) ^ hT;
-	h ^= h >> 33;
-	h *= UINT64CONST(0xff51afd7ed558ccd);
-	h ^= h >> 33;
-	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
-	h ^= h >> 33;
-	e = &memo->e[h & (CLV_MEMO_SIZE - 1)];
-	if (e->x == x && e->T == T)
-		return e->val;
-	e->val = clm_bg_discounted_given_alive(mm, m->par, disc, horizon, x, T);
-	e->x = x;
-	e->T = T;
-	return e->val;
-}
-
 PG_FUNCTION_INFO_V1(clm_clv_sql);
 /* clm.clv(model, horizon, discount_rate, margin, spend, x, t_x, T) */
 Datum
@@ -1456,7 +1502,14 @@ clm_clv_sql(PG_FUNCTION_ARGS)
 		double		det = 0.0;
 
 		if (horizon > 0 && pa > 0)
-			det = pa * clv_memo_lookup(fcinfo, m, mm, disc, horizon, x, T);
+		{
+			bool		hit;
+			GaMemoEntry *e = ga_memo_entry(fcinfo, m, horizon, x, T, disc, &hit);
+
+			det = pa * (hit ? e->val :
+						ga_memo_fill(fcinfo, e, clm_bg_discounted_given_alive(mm, m->par, disc,
+																			  horizon, x, T)));
+		}
 		return finite_result(margin * spend * det, "clv");
 	}
 	return finite_result(clm_clv(m->kind, m->par, spend, margin, disc, horizon, x, t_x, T), "clv");
