@@ -23,6 +23,7 @@ EXPLAIN (COSTS OFF)
 SELECT clm.lifecycle(p, '2024-06-01', '2025-06-30', 'week') FROM journey_par;
 
 SELECT clm.stage_transitions(p, '2024-09-01', '2025-03-01')::text AS par_tm,
+       clm.stage_counts(p, '2024-09-01', '2025-03-01', 20)::text AS par_sc,
        clm.stage_transitions(p, '2024-09-01', '2025-03-01', 20)::text AS par_tm20,
        clm.lifecycle(p, '2024-06-01', '2025-06-30', 'week')::text AS par_lc_week,
        clm.lifecycle(p, '2024-01-01', '2025-12-31', 'month', 2, true, 7)::text AS par_lc_month,
@@ -37,6 +38,7 @@ EXPLAIN (COSTS OFF)
 SELECT clm.lifecycle(p, '2024-06-01', '2025-06-30', 'week') FROM journey_par;
 
 SELECT clm.stage_transitions(p, '2024-09-01', '2025-03-01')::text = :'par_tm' AS same_tm,
+       clm.stage_counts(p, '2024-09-01', '2025-03-01', 20)::text = :'par_sc' AS same_sc,
        clm.stage_transitions(p, '2024-09-01', '2025-03-01', 20)::text = :'par_tm20' AS same_tm20,
        clm.lifecycle(p, '2024-06-01', '2025-06-30', 'week')::text = :'par_lc_week' AS same_lc_week,
        clm.lifecycle(p, '2024-01-01', '2025-12-31', 'month', 2, true, 7)::text = :'par_lc_month' AS same_lc_month,
@@ -50,6 +52,12 @@ FROM journey_par;
 -- the transition matrix's row totals are the stages on the window's ends,
 SELECT (SELECT sum(customers) FROM clm.transition_rows(:'par_tm'::bigint[]) WHERE to_stage = 'active')
      = (SELECT count(*) FROM journey_par WHERE (clm.stage(p, '2025-03-01')).stage = 'active') AS tm_matches_stage;
+-- the stage counts are the stages counted customer by customer, on the
+-- first, a middle and the last day,
+SELECT count(*) AS sc_days_checked, count(*) FILTER (WHERE r.customers <> b.n) AS sc_differ
+FROM clm.stage_count_rows(:'par_sc'::bigint[]) r,
+     LATERAL (SELECT count(*) AS n FROM journey_par WHERE clm.stage_name(p, r.day, 20) = r.stage) b
+WHERE r.day IN ('2024-09-01', '2024-12-01', '2025-03-01');
 -- every customer is new exactly once over a range holding the whole history,
 SELECT (SELECT sum(new_customers) FROM clm.lifecycle_rows(
           (SELECT clm.lifecycle(p, '2024-01-01', '2025-12-31', 'month') FROM journey_par)))

@@ -141,6 +141,43 @@ SELECT r.* FROM (SELECT clm.stage_transitions(p, '2025-01-01', '2025-06-01') AS 
 SELECT r.* FROM (SELECT clm.stage_transitions(p, '2025-01-01', '2025-06-01', 100, 2, 30, 2, 4, 8, true) AS m FROM pr) s,
      clm.transition_rows(s.m) r ORDER BY 1 NULLS FIRST, 2;
 
+-- Stage counts per day, 2025-01-29 .. 2025-02-01 (the changes above):
+--  a, b: new until Jan 30 (29 days after Jan 1), active from Jan 31;
+--  c: prospect every day;  d: new until Jan 30, active from Jan 31.
+--  Jan 29, 30: new 3, prospect 1;  Jan 31, Feb 1: active 3, prospect 1.
+SELECT r.* FROM (SELECT clm.stage_counts(p, '2025-01-29', '2025-02-01') AS c FROM pr) s,
+     clm.stage_count_rows(s.c) r WHERE r.customers > 0 ORDER BY 1, 2;
+-- every day lists all 7 stages (0 included): 4 days x 7 rows, 4 customers a day
+SELECT count(*) AS rows, count(DISTINCT day) AS days, sum(customers) / count(DISTINCT day) AS per_day
+FROM clm.stage_count_rows((SELECT clm.stage_counts(p, '2025-01-29', '2025-02-01') FROM pr));
+-- a window before anyone's first event (2024-12-30 .. 2024-12-31): c and the
+-- others have no stage yet, so no one is counted
+SELECT sum(customers) FROM clm.stage_count_rows((SELECT clm.stage_counts(p, '2024-12-30', '2024-12-31') FROM pr));
+-- 2025-04-10 .. 2025-04-13 with d's at_risk -> lapsed on Apr 12 (t = 81) and
+-- a, b lapsed from May 2 (still at_risk here): at_risk 3 then 2, lapsed 0 then 1
+SELECT day, stage, customers FROM clm.stage_count_rows(
+         (SELECT clm.stage_counts(p, '2025-04-10', '2025-04-13') FROM pr))
+WHERE stage IN ('at_risk', 'lapsed') ORDER BY 1, 2;
+-- the same as counting clm.stage_name day by day, with each rule set: over
+-- 2024-12-25 .. 2026-01-10 (every change of a, b, c and d), default rules,
+-- a population gap of 100, and all options changed
+SELECT g.args, count(*) FILTER (WHERE r.customers IS DISTINCT FROM b.n) AS differ, count(*) AS cells
+FROM (VALUES ('default'), ('gap100'), ('options')) g(args)
+CROSS JOIN LATERAL (
+  SELECT CASE g.args
+           WHEN 'default' THEN clm.stage_counts(p, '2024-12-25', '2026-01-10')
+           WHEN 'gap100' THEN clm.stage_counts(p, '2024-12-25', '2026-01-10', 100)
+           ELSE clm.stage_counts(p, '2024-12-25', '2026-01-10', 25, 0.5, 10, 1.5, 3, 5, true) END AS c
+  FROM pr) s
+CROSS JOIN LATERAL clm.stage_count_rows(s.c) r
+LEFT JOIN LATERAL (
+  SELECT count(*) AS n FROM pr
+   WHERE CASE g.args
+           WHEN 'default' THEN clm.stage_name(p, r.day)
+           WHEN 'gap100' THEN clm.stage_name(p, r.day, 100)
+           ELSE clm.stage_name(p, r.day, 25, 0.5, 10, 1.5, 3, 5, true) END = r.stage) b ON true
+GROUP BY g.args ORDER BY g.args;
+
 -- Bad inputs.
 \set VERBOSITY sqlstate
 SELECT clm.stage(p, '2025-01-01', population_gap_days => 0) FROM pr WHERE customer = 'a';
@@ -156,4 +193,15 @@ SELECT * FROM pr, clm.stage_changes(p, '2025-01-01', '5000-01-01') WHERE custome
 SELECT clm.stage_transitions(p, '2025-01-01', x) FROM pr, (VALUES (date '2025-02-01'), ('2025-03-01')) v(x);
 SELECT * FROM clm.transition_rows('{1,2,3}');
 SELECT * FROM clm.transition_rows(array_fill(0::bigint, ARRAY[67]));
+SELECT clm.stage_counts(p, NULL, '2025-01-01') FROM pr;
+SELECT clm.stage_counts(p, '2025-01-02', '2025-01-01') FROM pr;
+SELECT clm.stage_counts(p, '1900-01-01', '2025-01-01') FROM pr;
+SELECT clm.stage_counts(p, '2025-01-01', x) FROM pr, (VALUES (date '2025-02-01'), ('2025-03-01')) v(x);
+SELECT clm.stage_counts(p, '2025-01-01', '2025-02-01', 0) FROM pr;
+-- a state (layout 1), not the aggregate's value (layout 2); a wrong length;
+-- a negative count
+SELECT * FROM clm.stage_count_rows(ARRAY[1, 9000, 9000, 0, 0, 0, 0, 0, 0, 0, 0]::bigint[]);
+SELECT * FROM clm.stage_count_rows(ARRAY[2, 9000, 9001, 0, 0, 0, 0, 0, 0, 0, 0]::bigint[]);
+SELECT * FROM clm.stage_count_rows(ARRAY[2, 9000, 9000, 0, 1, 0, -1, 0, 0, 0, 0]::bigint[]);
+SELECT * FROM clm.stage_count_rows('{2,1,2}');
 \set VERBOSITY default

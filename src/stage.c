@@ -59,6 +59,10 @@ PG_FUNCTION_INFO_V1(clm_transitions_combine);
 PG_FUNCTION_INFO_V1(clm_transitions_final);
 PG_FUNCTION_INFO_V1(clm_transition_rows);
 PG_FUNCTION_INFO_V1(clm_population_gap_trans);
+PG_FUNCTION_INFO_V1(clm_stage_counts_trans);
+PG_FUNCTION_INFO_V1(clm_stage_counts_combine);
+PG_FUNCTION_INFO_V1(clm_stage_counts_final);
+PG_FUNCTION_INFO_V1(clm_stage_count_rows);
 
 static const char *const stage_names[CLM_N_STAGES] = {
 	NULL, "prospect", "new", "active", "at_risk", "lapsed", "churned", "reactivated"
@@ -534,6 +538,10 @@ clm_stage_changes(PG_FUNCTION_ARGS)
 #define TM_CELLS	(CLM_N_STAGES * CLM_N_STAGES)
 #define TM_LEN		(TM_HEADER + TM_CELLS)
 
+/* stage counts (layout: see clm_stage_counts_trans's section below) */
+#define SC_HEADER	3
+#define SC_MAX_DAYS 36600		/* a century; the state is 64 bytes a day */
+
 /* the transition-matrix array in d, checked; errcode for a bad one */
 static int64 *
 tm_values(ArrayType *a)
@@ -555,11 +563,54 @@ tm_values(ArrayType *a)
 	return v;
 }
 
+/*
+ * The state of a range aggregate for this row: read the range (arguments 2
+ * and 3) and the rules (from 4), and return the state (argument 0) or, on
+ * the first row, a new one of len elements with header [1, from, to]; the
+ * range must be the same on every row.
+ */
+static int64 *
+range_state(FunctionCallInfo fcinfo, const char *fname, const char *aggname, int len_per_day,
+			int fixed_len, ClmStageRules *r, int32 *from, int32 *to, ArrayType **state)
+{
+	MemoryContext cxt = clm_agg_context(fcinfo, fname);
+	int64	   *v;
+
+	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the range of %s must not be NULL", aggname)));
+	*from = clm_finite_date(PG_GETARG_DATEADT(2), "from");
+	*to = clm_finite_date(PG_GETARG_DATEADT(3), "to");
+	rules_from_args(fcinfo, 4, r);
+	check_range(*from, *to);
+	if (len_per_day > 0 && (int64) *to - *from + 1 > SC_MAX_DAYS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s range too long: %lld days, at most %d", aggname,
+						(long long) ((int64) *to - *from + 1), SC_MAX_DAYS)));
+	if (PG_ARGISNULL(0))
+	{
+		*state = clm_int8_array_alloc(cxt, fixed_len + len_per_day * (*to - *from + 1));
+		v = (int64 *) ARR_DATA_PTR(*state);
+		v[0] = 1;
+		v[1] = *from;
+		v[2] = *to;
+		return v;
+	}
+	*state = PG_GETARG_ARRAYTYPE_P(0);
+	v = (int64 *) ARR_DATA_PTR(*state);
+	if (v[1] != *from || v[2] != *to)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the range of %s must be the same for every row", aggname)));
+	return v;
+}
+
 /* transition: add one customer's (stage on from, stage on to) */
 Datum
 clm_transitions_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = clm_agg_context(fcinfo, "clm_transitions_trans");
 	ArrayType  *state;
 	int64	   *v;
 	ClmProfile *p;
@@ -567,31 +618,8 @@ clm_transitions_trans(PG_FUNCTION_ARGS)
 	int32		from,
 				to;
 
-	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the range of clm.stage_transitions must not be NULL")));
-	from = clm_finite_date(PG_GETARG_DATEADT(2), "from");
-	to = clm_finite_date(PG_GETARG_DATEADT(3), "to");
-	rules_from_args(fcinfo, 4, &r);
-	check_range(from, to);
-	if (PG_ARGISNULL(0))
-	{
-		state = clm_int8_array_alloc(cxt, TM_LEN);
-		v = (int64 *) ARR_DATA_PTR(state);
-		v[0] = 1;
-		v[1] = from;
-		v[2] = to;
-	}
-	else
-	{
-		state = PG_GETARG_ARRAYTYPE_P(0);
-		v = (int64 *) ARR_DATA_PTR(state);
-		if (v[1] != from || v[2] != to)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the range of clm.stage_transitions must be the same for every row")));
-	}
+	v = range_state(fcinfo, "clm_transitions_trans", "clm.stage_transitions", 0, TM_LEN,
+					&r, &from, &to, &state);
 	if (PG_ARGISNULL(1))
 		PG_RETURN_ARRAYTYPE_P(state);
 	p = PG_GETARG_CLM_PROFILE(1);
@@ -599,16 +627,25 @@ clm_transitions_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 
-/* combine: add two matrices over the same range */
-Datum
-clm_transitions_combine(PG_FUNCTION_ARGS)
+/* checks an aggregate state array and returns its values */
+typedef int64 *(*range_state_check) (ArrayType *a);
+
+/*
+ * Combine of the range aggregates (stage_transitions, stage_counts): states
+ * are bigint[] whose elements 1 and 2 are the range, which must agree, and
+ * whose elements from header on are added.
+ */
+static Datum
+combine_range_states(FunctionCallInfo fcinfo, const char *fname,
+					 range_state_check check, int header, const char *what)
 {
-	MemoryContext cxt = clm_agg_context(fcinfo, "clm_transitions_combine");
+	MemoryContext cxt = clm_agg_context(fcinfo, fname);
 	ArrayType  *a;
 	ArrayType  *b;
 	int64	   *va;
 	int64	   *vb;
-	int			i;
+	int			len,
+				i;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -617,22 +654,31 @@ clm_transitions_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	b = PG_GETARG_ARRAYTYPE_P(1);
-	vb = tm_values(b);
+	vb = check(b);
+	len = ARR_DIMS(b)[0];
 	if (PG_ARGISNULL(0))
 	{
-		a = clm_int8_array_alloc(cxt, TM_LEN);
-		memcpy(ARR_DATA_PTR(a), vb, sizeof(int64) * TM_LEN);
+		a = clm_int8_array_alloc(cxt, len);
+		memcpy(ARR_DATA_PTR(a), vb, sizeof(int64) * len);
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
 	a = PG_GETARG_ARRAYTYPE_P(0);
-	va = tm_values(a);
+	va = check(a);
 	if (va[1] != vb[1] || va[2] != vb[2])
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot combine transition matrices over different ranges")));
-	for (i = TM_HEADER; i < TM_LEN; i++)
+				 errmsg("cannot combine %s over different ranges", what)));
+	for (i = header; i < len; i++)
 		va[i] += vb[i];
 	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/* combine: add two matrices over the same range */
+Datum
+clm_transitions_combine(PG_FUNCTION_ARGS)
+{
+	return combine_range_states(fcinfo, "clm_transitions_combine", tm_values, TM_HEADER,
+								"transition matrices");
 }
 
 /* final: a copy of the state, so that later in-place updates cannot leak */
@@ -729,4 +775,177 @@ clm_population_gap_trans(PG_FUNCTION_ARGS)
 	tv[1] += g;
 	tv[2] += g * g;
 	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/*
+ * Stage counts per day: the state is a bigint[] (as for the transition
+ * matrix) laid out as
+ *	 [0] layout (1: deltas while aggregating, 2: counts, the final value),
+ *	 [1] from, [2] to,
+ *	 [3 + 8 * j + s] for day from + j (0 <= j <= to - from) and stage code s:
+ *		 layout 1: the change on that day of the customers in stage s (the
+ *		 day from holds the stages on from, each later day +1 for the stage
+ *		 entered and -1 for the stage left), so that a customer costs O(its
+ *		 stage changes), not O(days);
+ *		 layout 2: the customers in stage s on that day (prefix sums of 1).
+ * Stage code 0 (no event yet) is kept so that every customer is counted on
+ * every day, and left out by clm.stage_count_rows.
+ */
+
+/* the stage-counts array a (layout 1 or 2 as asked), checked; its values */
+static int64 *
+sc_values(ArrayType *a, int layout)
+{
+	int64	   *v;
+	int64		n;
+
+	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != INT8OID ||
+		ARR_DIMS(a)[0] < SC_HEADER + CLM_N_STAGES)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid stage counts"),
+				 errhint("Pass the value returned by clm.stage_counts.")));
+	v = (int64 *) ARR_DATA_PTR(a);
+	n = v[2] - v[1] + 1;
+	if (v[0] != layout || v[1] > v[2] || v[1] < -2451545 || v[2] > 100000000 ||
+		n > SC_MAX_DAYS || ARR_DIMS(a)[0] != SC_HEADER + CLM_N_STAGES * n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid stage counts header"),
+				 errhint("Pass the value returned by clm.stage_counts.")));
+	return v;
+}
+
+/*
+ * Add one customer's stages on every day of [from, to] to the deltas c
+ * (c[8 * j + s], j = day - from).  After the stage on "from", the days are
+ * walked one by one, except where the stage cannot change before the next
+ * event day: no event yet, prospect (no purchase) and churned (the gap only
+ * grows) jump straight to it.
+ */
+static void
+sc_add_customer(int64 *c, int32 from, int32 to, const ClmStageRules *r,
+				const ClmProfile *p)
+{
+	const ClmDay *days = clm_profile_days(p);
+	int32		n = p->n_days;
+	ClmStageHist h;
+	ClmStageResult res;
+	ClmStage	prev;
+	int32		i;
+	int32		d = from;
+
+	clm_stage_hist_init(&h);
+	i = clm_stage_hist_advance(&h, days, n, 0, from);
+	clm_stage_eval(r, &h, from, &res);
+	prev = res.stage;
+	c[prev]++;
+	while (d < to)
+	{
+		if (prev == CLM_STAGE_NONE || prev == CLM_STAGE_PROSPECT ||
+			prev == CLM_STAGE_CHURNED)
+		{
+			if (i >= n || days[i].day > to)
+				break;
+			d = days[i].day;
+		}
+		else
+			d++;
+		i = clm_stage_hist_advance(&h, days, n, i, d);
+		clm_stage_eval(r, &h, d, &res);
+		if (res.stage != prev)
+		{
+			int64	   *cd = c + (int64) CLM_N_STAGES * (d - from);
+
+			cd[prev]--;
+			cd[res.stage]++;
+			prev = res.stage;
+		}
+	}
+}
+
+/* transition: add one customer's stage on every day of the range */
+Datum
+clm_stage_counts_trans(PG_FUNCTION_ARGS)
+{
+	ArrayType  *state;
+	int64	   *v;
+	ClmStageRules r;
+	int32		from,
+				to;
+
+	v = range_state(fcinfo, "clm_stage_counts_trans", "clm.stage_counts", CLM_N_STAGES,
+					SC_HEADER, &r, &from, &to, &state);
+	if (!PG_ARGISNULL(1))
+		sc_add_customer(v + SC_HEADER, from, to, &r, PG_GETARG_CLM_PROFILE(1));
+	PG_RETURN_ARRAYTYPE_P(state);
+}
+
+/* a stage-counts state (layout 1), checked */
+static int64 *
+sc_state_values(ArrayType *a)
+{
+	return sc_values(a, 1);
+}
+
+/* combine: add two states over the same range */
+Datum
+clm_stage_counts_combine(PG_FUNCTION_ARGS)
+{
+	return combine_range_states(fcinfo, "clm_stage_counts_combine", sc_state_values,
+								SC_HEADER, "stage counts");
+}
+
+/* final: the counts per day and stage (running sums of the deltas) */
+Datum
+clm_stage_counts_final(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a;
+	int64	   *v;
+	int64		n,
+				j;
+	int			s;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	a = PG_GETARG_ARRAYTYPE_P_COPY(0);
+	v = sc_values(a, 1);
+	n = v[2] - v[1] + 1;
+	v[0] = 2;
+	for (j = 1; j < n; j++)
+		for (s = 0; s < CLM_N_STAGES; s++)
+			v[SC_HEADER + CLM_N_STAGES * j + s] += v[SC_HEADER + CLM_N_STAGES * (j - 1) + s];
+	PG_RETURN_ARRAYTYPE_P(a);
+}
+
+/* clm.stage_count_rows(counts): (day, stage, customers) for the 7 stages on every day */
+Datum
+clm_stage_count_rows(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64	   *v;
+	int64		n,
+				j;
+	int			s;
+
+	InitMaterializedSRF(fcinfo, 0);
+	v = sc_values(PG_GETARG_ARRAYTYPE_P(0), 2);
+	n = v[2] - v[1] + 1;
+	for (j = 0; j < n; j++)
+		for (s = 1; s < CLM_N_STAGES; s++)
+		{
+			Datum		values[3];
+			bool		nulls[3] = {false, false, false};
+			int64		c = v[SC_HEADER + CLM_N_STAGES * j + s];
+
+			if (c < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid stage counts: negative count")));
+			values[0] = DateADTGetDatum((DateADT) (v[1] + j));
+			values[1] = CStringGetTextDatum(clm_stage_name(s));
+			values[2] = Int64GetDatum(c);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	return (Datum) 0;
 }

@@ -119,6 +119,55 @@ CREATE FUNCTION @extschema@.transition_rows(matrix bigint[],
     AS 'MODULE_PATHNAME', 'clm_transition_rows' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 20;
 COMMENT ON FUNCTION @extschema@.transition_rows(bigint[]) IS 'the non-zero cells of a clm.stage_transitions matrix: from_stage (NULL = no event yet), to_stage, customers';
 
+-- Stage counts per day.  State: bigint[] [1, from, to, 8 deltas a day]
+-- (stage changes, so a customer costs its changes, not the days); final
+-- value: [2, from, to, 8 counts a day]; read it with clm.stage_count_rows.
+CREATE FUNCTION @extschema@.stage_counts_trans(bigint[], @extschema@.profile, date, date)
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'clm_stage_counts_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.stage_counts_trans(bigint[], @extschema@.profile, date, date) IS 'aggregate support: add one customer''s stage changes over the range (transition function of clm.stage_counts)';
+CREATE FUNCTION @extschema@.stage_counts_trans(bigint[], @extschema@.profile, date, date, double precision)
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'clm_stage_counts_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.stage_counts_trans(bigint[], @extschema@.profile, date, date, double precision) IS 'aggregate support: add one customer''s stage changes over the range (transition function of clm.stage_counts)';
+CREATE FUNCTION @extschema@.stage_counts_trans(bigint[], @extschema@.profile, date, date, double precision, double precision, integer, double precision, double precision, double precision, boolean)
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'clm_stage_counts_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.stage_counts_trans(bigint[], @extschema@.profile, date, date, double precision, double precision, integer, double precision, double precision, double precision, boolean) IS 'aggregate support: add one customer''s stage changes over the range (transition function of clm.stage_counts)';
+CREATE FUNCTION @extschema@.stage_counts_combine(bigint[], bigint[])
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'clm_stage_counts_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.stage_counts_combine(bigint[], bigint[]) IS 'aggregate support: add two stage-count states over the same range (combine function of clm.stage_counts)';
+CREATE FUNCTION @extschema@.stage_counts_final(bigint[])
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'clm_stage_counts_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.stage_counts_final(bigint[]) IS 'aggregate support: the customers per day and stage (final function of clm.stage_counts)';
+
+CREATE AGGREGATE @extschema@.stage_counts(p @extschema@.profile, "from" date, "to" date) (
+    SFUNC = @extschema@.stage_counts_trans, STYPE = bigint[],
+    COMBINEFUNC = @extschema@.stage_counts_combine,
+    FINALFUNC = @extschema@.stage_counts_final, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.stage_counts(@extschema@.profile, date, date) IS 'customers in each stage (as clm.stage, default rules) on every day from "from" to "to"; expand with clm.stage_count_rows';
+CREATE AGGREGATE @extschema@.stage_counts(p @extschema@.profile, "from" date, "to" date, population_gap_days double precision) (
+    SFUNC = @extschema@.stage_counts_trans, STYPE = bigint[],
+    COMBINEFUNC = @extschema@.stage_counts_combine,
+    FINALFUNC = @extschema@.stage_counts_final, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.stage_counts(@extschema@.profile, date, date, double precision) IS 'customers in each stage (as clm.stage, given the population gap) on every day from "from" to "to"; expand with clm.stage_count_rows';
+CREATE AGGREGATE @extschema@.stage_counts(p @extschema@.profile, "from" date, "to" date,
+    population_gap_days double precision, prior_strength double precision, new_days integer,
+    active_ratio double precision, at_risk_ratio double precision, lapsed_ratio double precision,
+    fixed_days boolean) (
+    SFUNC = @extschema@.stage_counts_trans, STYPE = bigint[],
+    COMBINEFUNC = @extschema@.stage_counts_combine,
+    FINALFUNC = @extschema@.stage_counts_final, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.stage_counts(@extschema@.profile, date, date, double precision, double precision, integer, double precision, double precision, double precision, boolean) IS 'customers in each stage (as clm.stage, given rules) on every day from "from" to "to"; expand with clm.stage_count_rows';
+
+CREATE FUNCTION @extschema@.stage_count_rows(counts bigint[],
+    OUT day date, OUT stage text, OUT customers bigint)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'clm_stage_count_rows' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 700;
+COMMENT ON FUNCTION @extschema@.stage_count_rows(bigint[]) IS 'the rows of a clm.stage_counts value: for every day of its range and each of the 7 stages (prospect, new, active, at_risk, lapsed, churned, reactivated), the customers in that stage that day (0 included)';
+
 -- Population gap for clm.stage: the mean of the customers' mean gaps.
 CREATE FUNCTION @extschema@.population_gap_trans(double precision[], @extschema@.profile, date)
     RETURNS double precision[]

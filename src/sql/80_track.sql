@@ -318,27 +318,16 @@ DECLARE
     stage_args text := @extschema@.track_stage_args(s);
     c record;
 BEGIN
-    -- stage counts per day: the stage of every customer on the day before the
-    -- window, then +1/-1 per stage change (clm.stage_changes), summed up to each day
+    -- stage counts per day: one pass of clm.stage_counts over the profiles
+    -- (each customer's stage on the first day, then its changes); the outer
+    -- join gives zero rows, not none, when there is no profile yet
     EXECUTE format($q$
 CREATE MATERIALIZED VIEW %1$I.stage_counts_daily AS
-WITH w AS (SELECT f.as_of - %2$s + 1 AS d0, f.as_of AS d1, f.population_gap AS g FROM %1$I.clm_fit f),
-deltas AS (
-    SELECT w.d0 - 1 AS day, @extschema@.stage_name(p.profile, w.d0 - 1, w.g, %3$s) AS stage, 1 AS delta
-      FROM %1$I.profiles p, w
-    UNION ALL
-    SELECT c.changed_on, v.stage, v.delta
-      FROM %1$I.profiles p, w,
-           LATERAL @extschema@.stage_changes(p.profile, w.d0, w.d1, w.g, %3$s) c,
-           LATERAL (VALUES (c.to_stage, 1), (c.from_stage, -1)) v(stage, delta)
-),
-daily AS (SELECT day, stage, sum(delta) AS delta FROM deltas WHERE stage IS NOT NULL GROUP BY 1, 2)
-SELECT d.day::date AS day, s.stage, coalesce(sum(x.delta), 0)::bigint AS customers,
-       (SELECT d1 FROM w) AS as_of
-  FROM w, generate_series(w.d0, w.d1, interval '1 day') d(day)
-       CROSS JOIN unnest(ARRAY['prospect', 'new', 'active', 'at_risk', 'lapsed', 'churned', 'reactivated']) s(stage)
-       LEFT JOIN daily x ON x.stage = s.stage AND x.day <= d.day
- GROUP BY 1, 2
+SELECT r.day, r.stage, r.customers, a.as_of
+  FROM (SELECT @extschema@.stage_counts(p.profile, f.as_of - %2$s + 1, f.as_of, f.population_gap, %3$s) AS c
+          FROM %1$I.clm_fit f LEFT JOIN %1$I.profiles p ON true) agg
+       CROSS JOIN LATERAL @extschema@.stage_count_rows(agg.c) r
+       CROSS JOIN (SELECT as_of FROM %1$I.clm_fit) a
 $q$, t, (s->>'stage_days')::int, stage_args);
     EXECUTE format('CREATE UNIQUE INDEX ON %I.stage_counts_daily (day, stage)', t);
 
