@@ -1388,21 +1388,28 @@ clm_expected_purchases_sql(PG_FUNCTION_ARGS)
 	if (m->kind == CLM_KIND_BGNBD || m->kind == CLM_KIND_MBGNBD)
 	{
 		/*
-		 * P(alive) times the expectation given alive, memoised on (x, T, t):
-		 * the same operations as clm_bg_expected, so the same result.
+		 * P(alive) times the expectation given alive: the series where it
+		 * applies (a fraction of a microsecond, cheaper than a memo lookup
+		 * that misses the cache), else the quadrature memoised on (x, T, t).
+		 * The same operations as clm_bg_expected (its method 0 is exactly
+		 * this choice), so the same result.
 		 */
 		int			mm = (m->kind == CLM_KIND_MBGNBD) ? 1 : 0;
 		double		pa = clm_bg_p_alive(mm, m->par, x, t_x, T);
+		double		g;
 		bool		hit;
 		GaMemoEntry *e;
 
 		if (t <= 0 || pa <= 0)
 			return finite_result(0.0, "expected_purchases");
-		e = ga_memo_entry(fcinfo, m, 0, x, T, t, &hit);
-		return finite_result(pa * (hit ? e->val :
-								   ga_memo_fill(fcinfo, e, clm_bg_expected_given_alive(mm, m->par, t,
-																					   x, T, 0))),
-							 "expected_purchases");
+		g = clm_bg_expected_given_alive(mm, m->par, t, x, T, 1);
+		if (isnan(g))
+		{
+			e = ga_memo_entry(fcinfo, m, 0, x, T, t, &hit);
+			g = hit ? e->val :
+				ga_memo_fill(fcinfo, e, clm_bg_expected_given_alive(mm, m->par, t, x, T, 2));
+		}
+		return finite_result(pa * g, "expected_purchases");
 	}
 	return finite_result(clm_expected_purchases(m->kind, m->par, t, x, t_x, T), "expected_purchases");
 }
