@@ -243,12 +243,41 @@ clm_stage_at(const ClmStageRules *r, const ClmProfile *p, int32 day)
 }
 
 /*
- * x rounded to two decimals, without trailing zeros, into buf.  Integer
- * arithmetic (much cheaper than printf of a double) for the usual range.
+ * The reason text is built in place, without printf: a million customers'
+ * reasons are a large part of the cost of clm.stage over a table.
  */
-static char *
-format_num(char *buf, size_t size, double x)
+typedef struct ReasonBuf
 {
+	char		data[VARHDRSZ + 256];
+	int			len;			/* bytes after the header */
+} ReasonBuf;
+
+/* append a string */
+static void
+rb_str(ReasonBuf *b, const char *s)
+{
+	size_t		n = strlen(s);
+
+	Assert(b->len + n < sizeof(b->data) - VARHDRSZ);
+	memcpy(b->data + VARHDRSZ + b->len, s, n);
+	b->len += n;
+}
+
+/* append an integer */
+static void
+rb_int(ReasonBuf *b, int64 v)
+{
+	b->len += pg_lltoa(v, b->data + VARHDRSZ + b->len);
+}
+
+/*
+ * append x rounded to two decimals, without trailing zeros (integer
+ * arithmetic for the usual range, printf beyond it)
+ */
+static void
+rb_num(ReasonBuf *b, double x)
+{
+	char		tmp[64];
 	size_t		len;
 
 	if (x >= 0 && x < 1e15)
@@ -256,21 +285,30 @@ format_num(char *buf, size_t size, double x)
 		int64		v = (int64) llround(x * 100.0);
 		int			frac = (int) (v % 100);
 
-		if (frac == 0)
-			snprintf(buf, size, INT64_FORMAT, v / 100);
-		else if (frac % 10 == 0)
-			snprintf(buf, size, INT64_FORMAT ".%d", v / 100, frac / 10);
-		else
-			snprintf(buf, size, INT64_FORMAT ".%02d", v / 100, frac);
-		return buf;
+		rb_int(b, v / 100);
+		if (frac != 0)
+		{
+			char	   *d = b->data + VARHDRSZ + b->len;
+
+			d[0] = '.';
+			d[1] = (char) ('0' + frac / 10);
+			if (frac % 10 != 0)
+			{
+				d[2] = (char) ('0' + frac % 10);
+				b->len += 3;
+			}
+			else
+				b->len += 2;
+		}
+		return;
 	}
-	snprintf(buf, size, "%.2f", x);
-	len = strlen(buf);
-	while (len > 0 && buf[len - 1] == '0')
-		buf[--len] = '\0';
-	if (len > 0 && buf[len - 1] == '.')
-		buf[--len] = '\0';
-	return buf;
+	snprintf(tmp, sizeof(tmp), "%.2f", x);
+	len = strlen(tmp);
+	while (len > 0 && tmp[len - 1] == '0')
+		tmp[--len] = '\0';
+	if (len > 0 && tmp[len - 1] == '.')
+		tmp[--len] = '\0';
+	rb_str(b, tmp);
 }
 
 /* the human-readable reason for a stage, as a text datum */
@@ -278,39 +316,68 @@ static Datum
 stage_reason(const ClmStageRules *r, const ClmStageHist *h, int32 day,
 			 const ClmStageResult *res)
 {
-	char		buf[256];
-	char		n1[64];
-	char		n2[64];
+	ReasonBuf	b;
 
+	b.len = 0;
 	switch (res->stage)
 	{
 		case CLM_STAGE_NONE:
-			snprintf(buf, sizeof(buf), "no event on or before this day");
+			rb_str(&b, "no event on or before this day");
 			break;
 		case CLM_STAGE_PROSPECT:
-			snprintf(buf, sizeof(buf), "activity on %d day%s but no purchase, last seen %d days ago",
-					 h->n_seen, h->n_seen == 1 ? "" : "s", day - h->last_seen);
+			rb_str(&b, "activity on ");
+			rb_int(&b, h->n_seen);
+			rb_str(&b, h->n_seen == 1 ? " day but no purchase, last seen " :
+				   " days but no purchase, last seen ");
+			rb_int(&b, (int64) day - h->last_seen);
+			rb_str(&b, " days ago");
 			break;
 		case CLM_STAGE_NEW:
-			snprintf(buf, sizeof(buf), "first purchase %d days ago, new for %d days",
-					 day - h->first_p, r->new_days);
+			rb_str(&b, "first purchase ");
+			rb_int(&b, (int64) day - h->first_p);
+			rb_str(&b, " days ago, new for ");
+			rb_int(&b, r->new_days);
+			rb_str(&b, " days");
 			break;
 		case CLM_STAGE_REACTIVATED:
-			snprintf(buf, sizeof(buf),
-					 "bought again %d days ago after %d days without a purchase (%s times the expected gap of %s days)",
-					 res->since_last, res->winback_gap,
-					 format_num(n1, sizeof(n1), res->winback_ratio),
-					 format_num(n2, sizeof(n2), res->winback_expected));
+			rb_str(&b, "bought again ");
+			rb_int(&b, res->since_last);
+			rb_str(&b, " days ago after ");
+			rb_int(&b, res->winback_gap);
+			rb_str(&b, " days without a purchase (");
+			rb_num(&b, res->winback_ratio);
+			rb_str(&b, " times the expected gap of ");
+			rb_num(&b, res->winback_expected);
+			rb_str(&b, " days)");
 			break;
 		default:
-			snprintf(buf, sizeof(buf),
-					 "%d days since last purchase, %s times the expected gap of %s days",
-					 res->since_last,
-					 format_num(n1, sizeof(n1), res->ratio),
-					 format_num(n2, sizeof(n2), res->expected_gap));
+			rb_int(&b, res->since_last);
+			rb_str(&b, " days since last purchase, ");
+			rb_num(&b, res->ratio);
+			rb_str(&b, " times the expected gap of ");
+			rb_num(&b, res->expected_gap);
+			rb_str(&b, " days");
 			break;
 	}
-	return CStringGetTextDatum(buf);
+	SET_VARSIZE(b.data, VARHDRSZ + b.len);
+	/* heap_form_tuple copies it; a copy for callers that keep the datum */
+	return PointerGetDatum(cstring_to_text_with_len(b.data + VARHDRSZ, b.len));
+}
+
+/* the stage names as text datums, made once per backend */
+static Datum
+stage_name_datum(ClmStage s)
+{
+	static Datum names[CLM_N_STAGES];
+
+	if (names[s] == (Datum) 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		names[s] = CStringGetTextDatum(clm_stage_name(s));
+		MemoryContextSwitchTo(old);
+	}
+	return names[s];
 }
 
 /* fill the five columns of clm.stage_result */
@@ -324,7 +391,7 @@ stage_values(const ClmStageRules *r, const ClmStageHist *h, int32 day,
 	if (res->stage == CLM_STAGE_NONE)
 		nulls[0] = true;
 	else
-		values[0] = CStringGetTextDatum(clm_stage_name(res->stage));
+		values[0] = stage_name_datum(res->stage);
 	values[1] = stage_reason(r, h, day, res);
 	values[2] = Float8GetDatum(res->expected_gap);
 	values[3] = Int32GetDatum(res->since_last);
@@ -508,8 +575,8 @@ clm_stage_changes(PG_FUNCTION_ARGS)
 			if (prev == CLM_STAGE_NONE)
 				nulls[1] = true;
 			else
-				values[1] = CStringGetTextDatum(clm_stage_name(prev));
-			values[2] = CStringGetTextDatum(clm_stage_name(res.stage));
+				values[1] = stage_name_datum(prev);
+			values[2] = stage_name_datum(res.stage);
 			values[3] = stage_reason(&r, &h, d, &res);
 			values[4] = Int32GetDatum(d - prev_since);
 			nulls[4] = (prev == CLM_STAGE_NONE);
