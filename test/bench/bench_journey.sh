@@ -88,7 +88,7 @@ if [ -z "${CLM_BENCH_IN_CLUSTER:-}" ]; then
 		make -C "$ROOT" install >/dev/null
 	fi
 	export CLM_BENCH_IN_CLUSTER=1
-	exec pg_virtualenv -s "$SELF" --customers "$CUSTOMERS" --asof "$ASOF" \
+	exec pg_virtualenv -t "$SELF" --customers "$CUSTOMERS" --asof "$ASOF" \
 		--cohorts-from "$COHORTS_FROM" --baseline "$BASELINE" --work-mem "$WORK_MEM" \
 		--parallel "$PARALLEL" --no-install $([ -z "$KEEP_LOG" ] || echo --keep-log "$KEEP_LOG")
 fi

@@ -86,7 +86,7 @@ if [ -z "${CLM_BENCH_INNER:-}" ]; then
 			make -s >/dev/null && make -s install >/dev/null
 		fi
 		echo "bench_profile: starting a throwaway cluster (pg_virtualenv)"
-		pg_virtualenv "$@" </dev/null
+		pg_virtualenv -t "$@" </dev/null
 	' sh "$ROOT" "$INSTALL" "$SELF" ${ORIG_ARGS[@]+"${ORIG_ARGS[@]}"}
 fi
 
