@@ -178,6 +178,11 @@ LEFT JOIN LATERAL (
            ELSE clm.stage_name(p, r.day, 25, 0.5, 10, 1.5, 3, 5, true) END = r.stage) b ON true
 GROUP BY g.args ORDER BY g.args;
 
+-- A tiny population gap: a (one purchase, E = g = 1e-14 days) on 2025-06-01,
+-- t = 151: the ratio 151 / 1e-14 = 1.51e16 is beyond the integer formatting
+-- (printf, trailing zeros trimmed), the expected gap rounds to 0
+SELECT (clm.stage(p, '2025-06-01', population_gap_days => 1e-14)).reason FROM pr WHERE customer = 'a';
+
 -- Bad inputs.
 \set VERBOSITY sqlstate
 SELECT clm.stage(p, '2025-01-01', population_gap_days => 0) FROM pr WHERE customer = 'a';

@@ -8,7 +8,8 @@
 #              events per customer); use e.g. 20000 for a smoke run
 #   asof       default 2025-01-01; events strictly before it count, so clm
 #              uses as_of = asof - 1 day (days on or before as_of)
-# Connection: the usual PG* environment variables.  Set REUSE=1 to keep an
+# Connection: the usual PG* environment variables (creates the extension if
+# missing), e.g. pg_virtualenv -t sh test/bench/bench_rfm.sh 1000000.  Set REUSE=1 to keep an
 # existing bench_events table of the same size instead of regenerating it.
 #
 # Everything runs in one psql session on one table; every result is
@@ -27,6 +28,7 @@ psql -X -q -v ON_ERROR_STOP=1 -v customers="$CUSTOMERS" -v asof="$ASOF" -v reuse
 \pset pager off
 \pset footer off
 SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS clm;
 SELECT (:reuse = 1 AND to_regclass('bench_events') IS NOT NULL) AS keep \gset
 \if :keep
 SELECT (SELECT count(DISTINCT customer_id) FROM bench_events) = :customers AS keep \gset
