@@ -182,6 +182,8 @@ GROUP BY g.args ORDER BY g.args;
 -- t = 151: the ratio 151 / 1e-14 = 1.51e16 is beyond the integer formatting
 -- (printf, trailing zeros trimmed), the expected gap rounds to 0
 SELECT (clm.stage(p, '2025-06-01', population_gap_days => 1e-14)).reason FROM pr WHERE customer = 'a';
+-- and from 1e50 on in scientific notation: 151 / 1e-300 = 1.51e302
+SELECT (clm.stage(p, '2025-06-01', population_gap_days => 1e-300)).reason FROM pr WHERE customer = 'a';
 
 -- Bad inputs.
 \set VERBOSITY sqlstate

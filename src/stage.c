@@ -244,22 +244,34 @@ clm_stage_at(const ClmStageRules *r, const ClmProfile *p, int32 day)
 
 /*
  * The reason text is built in place, without printf: a million customers'
- * reasons are a large part of the cost of clm.stage over a table.
+ * reasons are a large part of the cost of clm.stage over a table.  The
+ * longest reason (reactivated, two 10-digit day counts and two numbers of at
+ * most 54 characters) is far below REASON_MAX.
  */
+#define REASON_MAX 256
+
 typedef struct ReasonBuf
 {
-	char		data[VARHDRSZ + 256];
-	int			len;			/* bytes after the header */
+	text	   *t;				/* palloc'd, REASON_MAX bytes of data */
+	int			len;			/* bytes of data written */
 } ReasonBuf;
+
+/* room for n more bytes, or an error (cannot happen with the texts below) */
+static char *
+rb_room(ReasonBuf *b, int n)
+{
+	if (b->len + n > REASON_MAX)
+		elog(ERROR, "clm.stage reason longer than %d bytes", REASON_MAX);
+	return VARDATA(b->t) + b->len;
+}
 
 /* append a string */
 static void
 rb_str(ReasonBuf *b, const char *s)
 {
-	size_t		n = strlen(s);
+	int			n = (int) strlen(s);
 
-	Assert(b->len + n < sizeof(b->data) - VARHDRSZ);
-	memcpy(b->data + VARHDRSZ + b->len, s, n);
+	memcpy(rb_room(b, n), s, n);
 	b->len += n;
 }
 
@@ -267,17 +279,18 @@ rb_str(ReasonBuf *b, const char *s)
 static void
 rb_int(ReasonBuf *b, int64 v)
 {
-	b->len += pg_lltoa(v, b->data + VARHDRSZ + b->len);
+	b->len += pg_lltoa(v, rb_room(b, MAXINT8LEN + 1));
 }
 
 /*
- * append x rounded to two decimals, without trailing zeros (integer
- * arithmetic for the usual range, printf beyond it)
+ * append x rounded to two decimals, without trailing zeros: integer
+ * arithmetic for the usual range, printf beyond it, and scientific notation
+ * for magnitudes from 1e50 (a population gap near zero gives such ratios)
  */
 static void
 rb_num(ReasonBuf *b, double x)
 {
-	char		tmp[64];
+	char		tmp[80];
 	size_t		len;
 
 	if (x >= 0 && x < 1e15)
@@ -288,7 +301,7 @@ rb_num(ReasonBuf *b, double x)
 		rb_int(b, v / 100);
 		if (frac != 0)
 		{
-			char	   *d = b->data + VARHDRSZ + b->len;
+			char	   *d = rb_room(b, 3);
 
 			d[0] = '.';
 			d[1] = (char) ('0' + frac / 10);
@@ -300,6 +313,12 @@ rb_num(ReasonBuf *b, double x)
 			else
 				b->len += 2;
 		}
+		return;
+	}
+	if (!(fabs(x) < 1e50))
+	{
+		snprintf(tmp, sizeof(tmp), "%.3e", x);
+		rb_str(b, tmp);
 		return;
 	}
 	snprintf(tmp, sizeof(tmp), "%.2f", x);
@@ -318,6 +337,7 @@ stage_reason(const ClmStageRules *r, const ClmStageHist *h, int32 day,
 {
 	ReasonBuf	b;
 
+	b.t = (text *) palloc(VARHDRSZ + REASON_MAX);
 	b.len = 0;
 	switch (res->stage)
 	{
@@ -359,9 +379,8 @@ stage_reason(const ClmStageRules *r, const ClmStageHist *h, int32 day,
 			rb_str(&b, " days");
 			break;
 	}
-	SET_VARSIZE(b.data, VARHDRSZ + b.len);
-	/* heap_form_tuple copies it; a copy for callers that keep the datum */
-	return PointerGetDatum(cstring_to_text_with_len(b.data + VARHDRSZ, b.len));
+	SET_VARSIZE(b.t, VARHDRSZ + b.len);
+	return PointerGetDatum(b.t);
 }
 
 /* the stage names as text datums, made once per backend */
