@@ -652,8 +652,8 @@ tm_values(ArrayType *a)
 /*
  * The state of a range aggregate for this row: read the range (arguments 2
  * and 3) and the rules (from 4), and return the state (argument 0) or, on
- * the first row, a new one of len elements with header [1, from, to]; the
- * range must be the same on every row.
+ * the first row, a new one of fixed_len + len_per_day * days elements with
+ * header [1, from, to]; the range must be the same on every row.
  */
 static int64 *
 range_state(FunctionCallInfo fcinfo, const char *fname, const char *aggname, int len_per_day,
