@@ -205,6 +205,10 @@ SELECT clm.stage_counts(p, '2025-01-02', '2025-01-01') FROM pr;
 SELECT clm.stage_counts(p, '1900-01-01', '2025-01-01') FROM pr;
 SELECT clm.stage_counts(p, '2025-01-01', x) FROM pr, (VALUES (date '2025-02-01'), ('2025-03-01')) v(x);
 SELECT clm.stage_counts(p, '2025-01-01', '2025-02-01', 0) FROM pr;
+SELECT clm.stage_counts(p, '-infinity', '2025-02-01') FROM pr;
+SELECT clm.stage_counts(p, '2025-01-01', 'infinity') FROM pr;
+SELECT clm.stage_counts(p, '2025-01-01', '2025-02-01', 'NaN') FROM pr;
+SELECT clm.stage_counts(p, '2025-01-01', '2025-02-01', 30, 2, 30, 2, 4, 'Infinity', false) FROM pr;
 -- a state (layout 1), not the aggregate's value (layout 2); a wrong length;
 -- a negative count
 SELECT * FROM clm.stage_count_rows(ARRAY[1, 9000, 9000, 0, 0, 0, 0, 0, 0, 0, 0]::bigint[]);
