@@ -178,3 +178,39 @@ CREATE AGGREGATE @extschema@.population_gap(p @extschema@.profile, as_of date) (
     COMBINEFUNC = pg_catalog.float8_combine, FINALFUNC = pg_catalog.float8_avg,
     INITCOND = '{0,0,0}', PARALLEL = SAFE);
 COMMENT ON AGGREGATE @extschema@.population_gap(@extschema@.profile, date) IS 'mean over customers with two or more purchase days on or before as_of of their mean gap between purchase days (days); NULL if there is none; pass it to clm.stage as population_gap_days';
+
+-- One pass over the profiles: every customer's stage with the population gap
+-- of the same customers.  State: bigint[] [101, customers, as_of, 4, then
+-- 4 elements a customer] (src/customers.h); read it with clm.customer_stage_rows.
+CREATE FUNCTION @extschema@.customer_stages_trans(bigint[], bigint, @extschema@.profile, date)
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'clm_customer_stages_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.customer_stages_trans(bigint[], bigint, @extschema@.profile, date) IS 'aggregate support: add one customer''s purchase history as of the day (transition function of clm.customer_stages)';
+CREATE FUNCTION @extschema@.customer_stages_combine(bigint[], bigint[])
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'clm_customer_stages_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.customer_stages_combine(bigint[], bigint[]) IS 'aggregate support: the customers of two partial states (combine function of clm.customer_stages)';
+CREATE FUNCTION @extschema@.customer_stages_final(bigint[])
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'clm_customer_stages_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.customer_stages_final(bigint[]) IS 'aggregate support: the state trimmed to its customers (final function of clm.customer_stages)';
+CREATE AGGREGATE @extschema@.customer_stages(customer_id bigint, p @extschema@.profile, as_of date) (
+    SFUNC = @extschema@.customer_stages_trans, STYPE = bigint[],
+    COMBINEFUNC = @extschema@.customer_stages_combine,
+    FINALFUNC = @extschema@.customer_stages_final, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.customer_stages(bigint, @extschema@.profile, date) IS 'every customer''s purchase history as of the day, 32 bytes a customer, in one pass over the profiles; expand with clm.customer_stage_rows (stages with the population gap of the same customers)';
+
+CREATE FUNCTION @extschema@.customer_stage_rows(s bigint[],
+    population_gap_days double precision DEFAULT NULL,
+    prior_strength double precision DEFAULT 2,
+    new_days integer DEFAULT 30,
+    active_ratio double precision DEFAULT 2,
+    at_risk_ratio double precision DEFAULT 4,
+    lapsed_ratio double precision DEFAULT 8,
+    fixed_days boolean DEFAULT false,
+    OUT customer_id bigint, OUT stage text, OUT reason text,
+    OUT expected_gap_days double precision, OUT days_since_last_purchase integer,
+    OUT gap_ratio double precision)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'clm_customer_stage_rows' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION @extschema@.customer_stage_rows(bigint[], double precision, double precision, integer, double precision, double precision, double precision, boolean) IS 'the stage of every customer of a clm.customer_stages value, as clm.stage as of its day; population_gap_days NULL (the default) is the population gap of the same customers (clm.population_gap), 30 if none has two purchase days';
