@@ -290,3 +290,40 @@ CREATE FUNCTION @extschema@.rfm_map_check(map_name text, n integer DEFAULT 5,
      ORDER BY p.ord, p.r, p.f, p.m, p.rule_ids;
     END;
 COMMENT ON FUNCTION @extschema@.rfm_map_check(text, integer) IS 'validate a segment map over all n^3 score cells: one row per gap (cell no rule covers), per overlap (cell where rules of equal top priority give different segments) and per dead rule (empty range, or shadowed by higher-priority rules); no rows means total, unambiguous and without dead rules';
+
+-- One pass over the profiles: every customer's scores and segment with the
+-- breakpoints of the same customers.  State: bigint[] [102, customers, as_of,
+-- 4, then (customer_id, R, F, M) a customer] (src/customers.h); read it with
+-- clm.customer_rfm_rows.
+CREATE FUNCTION @extschema@.customer_rfm_trans(bigint[], bigint, @extschema@.profile, date)
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'clm_customer_rfm_trans' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.customer_rfm_trans(bigint[], bigint, @extschema@.profile, date) IS 'aggregate support: add one customer''s R, F and M as of the day, if it has a purchase (transition function of clm.customer_rfm)';
+CREATE FUNCTION @extschema@.customer_rfm_combine(bigint[], bigint[])
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'clm_customer_rfm_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.customer_rfm_combine(bigint[], bigint[]) IS 'aggregate support: the customers of two partial states (combine function of clm.customer_rfm)';
+CREATE FUNCTION @extschema@.customer_rfm_final(bigint[])
+    RETURNS bigint[]
+    AS 'MODULE_PATHNAME', 'clm_customer_rfm_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.customer_rfm_final(bigint[]) IS 'aggregate support: the state trimmed to its customers (final function of clm.customer_rfm)';
+CREATE AGGREGATE @extschema@.customer_rfm(customer_id bigint, p @extschema@.profile, as_of date) (
+    SFUNC = @extschema@.customer_rfm_trans, STYPE = bigint[],
+    COMBINEFUNC = @extschema@.customer_rfm_combine,
+    FINALFUNC = @extschema@.customer_rfm_final, PARALLEL = SAFE);
+COMMENT ON AGGREGATE @extschema@.customer_rfm(bigint, @extschema@.profile, date) IS 'the R, F and M of every customer with a purchase on or before the day, 32 bytes a customer, in one pass over the profiles; expand with clm.customer_rfm_rows (scores and segments)';
+
+CREATE FUNCTION @extschema@.customer_rfm_rows(s bigint[], n integer DEFAULT 5, map_name text DEFAULT 'rfm11',
+    OUT customer_id bigint, OUT days_since_last_purchase integer, OUT orders integer,
+    OUT total_spend numeric, OUT r_score integer, OUT f_score integer, OUT m_score integer,
+    OUT rfm_code text, OUT segment text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'clm_customer_rfm_rows' LANGUAGE C STABLE PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION @extschema@.customer_rfm_rows(bigint[], integer, text) IS 'scores (as clm.rfm_score with clm.rfm_breakpoints of the same customers, n scores) and segment (as clm.rfm_segment under map_name; NULL map_name: no segment) of every customer of a clm.customer_rfm value';
+CREATE FUNCTION @extschema@.customer_rfm_rows(s bigint[], bp @extschema@.rfm_breakpoints, map_name text DEFAULT 'rfm11',
+    OUT customer_id bigint, OUT days_since_last_purchase integer, OUT orders integer,
+    OUT total_spend numeric, OUT r_score integer, OUT f_score integer, OUT m_score integer,
+    OUT rfm_code text, OUT segment text)
+    RETURNS SETOF record
+    AS 'MODULE_PATHNAME', 'clm_customer_rfm_rows_bp' LANGUAGE C STABLE PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION @extschema@.customer_rfm_rows(bigint[], @extschema@.rfm_breakpoints, text) IS 'scores under the given (e.g. frozen or fixed) breakpoints and segment (as clm.rfm_segment under map_name; NULL map_name: no segment) of every customer of a clm.customer_rfm value';
