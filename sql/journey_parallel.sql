@@ -48,6 +48,30 @@ SELECT clm.stage_transitions(p, '2024-09-01', '2025-03-01')::text = :'par_tm' AS
        round(clm.population_gap(p, '2025-06-30')::numeric, 9) = :par_gap AS same_gap
 FROM journey_par;
 
+-- The one-pass aggregates: the same rows under a parallel plan (the
+-- customers' order in the state may differ; the population gap may differ in
+-- its last bits, being summed in another order, so floats are rounded).
+SET max_parallel_workers_per_gather = 2;
+SELECT md5(string_agg(format('%s %s %s %s %s', customer_id, stage, reason,
+                             round(expected_gap_days::numeric, 9), round(gap_ratio::numeric, 9)),
+                      ',' ORDER BY customer_id)) AS par_cs
+FROM clm.customer_stage_rows((SELECT clm.customer_stages(customer, p, '2025-06-30') FROM journey_par)) \gset
+SELECT md5(string_agg(format('%s %s %s %s', customer_id, rfm_code, total_spend, segment),
+                      ',' ORDER BY customer_id)) AS par_cr
+FROM clm.customer_rfm_rows((SELECT clm.customer_rfm(customer, p, '2025-06-30') FROM journey_par)) \gset
+EXPLAIN (COSTS OFF) SELECT clm.customer_rfm(customer, p, '2025-06-30') FROM journey_par;
+SET max_parallel_workers_per_gather = 0;
+EXPLAIN (COSTS OFF) SELECT clm.customer_rfm(customer, p, '2025-06-30') FROM journey_par;
+SELECT md5(string_agg(format('%s %s %s %s %s', customer_id, stage, reason,
+                             round(expected_gap_days::numeric, 9), round(gap_ratio::numeric, 9)),
+                      ',' ORDER BY customer_id)) = :'par_cs' AS same_customer_stages,
+       count(*) AS customers
+FROM clm.customer_stage_rows((SELECT clm.customer_stages(customer, p, '2025-06-30') FROM journey_par));
+SELECT md5(string_agg(format('%s %s %s %s', customer_id, rfm_code, total_spend, segment),
+                      ',' ORDER BY customer_id)) = :'par_cr' AS same_customer_rfm,
+       count(*) AS customers
+FROM clm.customer_rfm_rows((SELECT clm.customer_rfm(customer, p, '2025-06-30') FROM journey_par));
+
 -- Cross-checks with the per-customer functions (serially):
 -- the transition matrix's row totals are the stages on the window's ends,
 SELECT (SELECT sum(customers) FROM clm.transition_rows(:'par_tm'::bigint[]) WHERE to_stage = 'active')
