@@ -10,8 +10,11 @@
 #   2. in ONE psql session: the plain-SQL baseline (Q0 .. Q5 of
 #      ../shared/bench/plain_sql_baseline.sql, as of ASOF), then
 #        J_profile    profiles := clm.profile(occurred_at, amount, channel) GROUP BY customer
-#        J_stage      clm.population_gap once, then clm.stage for every customer
-#                     (the counterpart of Q5)
+#        J_stage      clm.customer_stages + clm.customer_stage_rows: every
+#                     customer's stage with the population gap of the same
+#                     customers, one pass over the profiles (the counterpart of Q5)
+#        J_stage_2pass the same rows with clm.population_gap, then clm.stage per
+#                     customer (two passes; for reference, not in the ratios)
 #        J_lifecycle  clm.lifecycle weekly over the 52 full ISO weeks before ASOF
 #                     (Q4)
 #        J_cohort     clm.retention monthly, cohorts from COHORTS_FROM (Q3)
@@ -138,11 +141,19 @@ ANALYZE profiles;
 \\set QN J_stage
 SELECT '@@Q ' || :'QN' || ' ' || extract(epoch FROM clock_timestamp()) AS m \\g
 CREATE TEMP TABLE j_stage AS
+SELECT r.* FROM (SELECT clm.customer_stages(customer_id, p, date '$ASOF' - 1) AS s FROM profiles) x,
+     clm.customer_stage_rows(x.s) r;
+SELECT '@@E ' || :'QN' || ' ' || extract(epoch FROM clock_timestamp()) AS m \\g
+
+\\set QN J_stage_2pass
+SELECT '@@Q ' || :'QN' || ' ' || extract(epoch FROM clock_timestamp()) AS m \\g
+CREATE TEMP TABLE j_stage_2pass AS
 WITH g AS (SELECT clm.population_gap(p, date '$ASOF' - 1) AS gap FROM profiles)
 SELECT customer_id, (s).*
 FROM (SELECT customer_id, clm.stage(p, date '$ASOF' - 1, population_gap_days => coalesce(g.gap, 30)) AS s
       FROM profiles, g OFFSET 0) x;
 SELECT '@@E ' || :'QN' || ' ' || extract(epoch FROM clock_timestamp()) AS m \\g
+SELECT '@@C stage_2pass_differ ' || count(*) FROM (SELECT * FROM j_stage EXCEPT ALL SELECT * FROM j_stage_2pass) d \\g
 
 \\set QN J_lifecycle
 SELECT '@@Q ' || :'QN' || ' ' || extract(epoch FROM clock_timestamp()) AS m \\g
@@ -175,12 +186,13 @@ awk '
 	/^@@C / { c[$2] = $3 }
 	END {
 		printf "%-14s %12s\n", "query", "ms";
-		n = split("Q0_count Q0_groupby Q3_cohort Q4_lifecycle Q5_stage J_profile J_stage J_lifecycle J_cohort", q, " ");
+		n = split("Q0_count Q0_groupby Q3_cohort Q4_lifecycle Q5_stage J_profile J_stage J_stage_2pass J_lifecycle J_cohort", q, " ");
 		for (i = 1; i <= n; i++)
 			if (q[i] in t) printf "%-14s %12.1f\n", q[i], t[q[i]];
 		for (k in c) printf "rows %-18s %d\n", k, c[k];
 		printf "\nratios (plain SQL / clm; targets >= 10 from stored profiles, >= 3 all-in)\n";
 		if (t["J_stage"] > 0)     printf "  Q5 stage     / J_stage     %8.1f\n", t["Q5_stage"] / t["J_stage"];
+		if (t["J_stage_2pass"] > 0) printf "  Q5 stage     / J_stage_2pass %6.1f  (per-customer clm.stage, for reference)\n", t["Q5_stage"] / t["J_stage_2pass"];
 		if (t["J_lifecycle"] > 0) printf "  Q4 lifecycle / J_lifecycle %8.1f\n", t["Q4_lifecycle"] / t["J_lifecycle"];
 		if (t["J_cohort"] > 0)    printf "  Q3 cohort    / J_cohort    %8.1f\n", t["Q3_cohort"] / t["J_cohort"];
 		all = t["J_profile"] + t["J_stage"] + t["J_lifecycle"] + t["J_cohort"];
