@@ -105,11 +105,17 @@ clm_stage_rules_check(const ClmStageRules *r)
 				 errmsg("stage ratios must satisfy 0 < active_ratio <= at_risk_ratio <= lapsed_ratio < infinity")));
 }
 
-/* read the rules from arguments first .. first+6 (defaults for missing ones) */
-static void
-rules_from_args(FunctionCallInfo fcinfo, int first, ClmStageRules *r)
+/*
+ * Read the rules from arguments first .. first+6 (defaults for missing
+ * ones) and check them.  With gap_nullable, a NULL population gap leaves the
+ * default 30 and returns false (the caller computes it); every other NULL
+ * rule is an error.  Returns whether the population gap was given.
+ */
+static bool
+rules_read(FunctionCallInfo fcinfo, int first, ClmStageRules *r, bool gap_nullable)
 {
 	int			i;
+	bool		gap_given;
 
 	r->population_gap = 30.0;
 	r->prior_strength = 2.0;
@@ -118,12 +124,15 @@ rules_from_args(FunctionCallInfo fcinfo, int first, ClmStageRules *r)
 	r->at_risk_ratio = 4.0;
 	r->lapsed_ratio = 8.0;
 	r->fixed_days = false;
-	for (i = first; i < PG_NARGS() && i < first + 7; i++)
+	for (i = first + (gap_nullable ? 1 : 0); i < PG_NARGS() && i < first + 7; i++)
 		if (PG_ARGISNULL(i))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("stage rules must not be NULL")));
-	if (PG_NARGS() > first)
+					 errmsg("stage rules must not be NULL"),
+					 gap_nullable ?
+					 errhint("Only population_gap_days may be NULL: it is then computed from the customers.") : 0));
+	gap_given = PG_NARGS() > first && !PG_ARGISNULL(first);
+	if (gap_given)
 		r->population_gap = PG_GETARG_FLOAT8(first);
 	if (PG_NARGS() > first + 1)
 		r->prior_strength = PG_GETARG_FLOAT8(first + 1);
@@ -138,6 +147,21 @@ rules_from_args(FunctionCallInfo fcinfo, int first, ClmStageRules *r)
 	if (PG_NARGS() > first + 6)
 		r->fixed_days = PG_GETARG_BOOL(first + 6);
 	clm_stage_rules_check(r);
+	return gap_given;
+}
+
+/* read the rules from arguments first .. first+6, none of them NULL */
+static void
+rules_from_args(FunctionCallInfo fcinfo, int first, ClmStageRules *r)
+{
+	(void) rules_read(fcinfo, first, r, false);
+}
+
+/* a customer's own mean gap between purchase days (k >= 2) */
+static inline double
+own_mean_gap(const ClmStageHist *h)
+{
+	return (double) (h->last_p - h->first_p) / (h->k - 1);
 }
 
 /* empty history */
@@ -851,7 +875,7 @@ clm_population_gap_trans(PG_FUNCTION_ARGS)
 	clm_stage_hist_advance(&h, clm_profile_days(p), p->n_days, 0, as_of);
 	if (h.k < 2)
 		PG_RETURN_ARRAYTYPE_P(state);
-	g = (double) (h.last_p - h.first_p) / (h.k - 1);
+	g = own_mean_gap(&h);
 	if (AggCheckCallContext(fcinfo, NULL))
 	{
 		/* the state is ours: update it in place */
@@ -1167,7 +1191,6 @@ clm_customer_stage_rows(PG_FUNCTION_ARGS)
 				i;
 	int32		as_of;
 	ClmStageRules r;
-	int			arg;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
@@ -1176,22 +1199,7 @@ clm_customer_stage_rows(PG_FUNCTION_ARGS)
 	recs = clm_cs_records(a, &stages_cs, true, &n, &as_of);
 
 	/* the rules: population_gap_days may be NULL (computed), the others not */
-	for (arg = 2; arg < PG_NARGS(); arg++)
-		if (PG_ARGISNULL(arg))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("stage rules must not be NULL"),
-					 errhint("Only population_gap_days may be NULL: it is then computed from the customers.")));
-	r.population_gap = 30.0;
-	r.prior_strength = PG_GETARG_FLOAT8(2);
-	r.new_days = PG_GETARG_INT32(3);
-	r.active_ratio = PG_GETARG_FLOAT8(4);
-	r.at_risk_ratio = PG_GETARG_FLOAT8(5);
-	r.lapsed_ratio = PG_GETARG_FLOAT8(6);
-	r.fixed_days = PG_GETARG_BOOL(7);
-	if (!PG_ARGISNULL(1))
-		r.population_gap = PG_GETARG_FLOAT8(1);
-	else
+	if (!rules_read(fcinfo, 1, &r, true))
 	{
 		/* the sum in record order, as clm.population_gap adds its rows */
 		double		cnt = 0,
@@ -1205,13 +1213,13 @@ clm_customer_stage_rows(PG_FUNCTION_ARGS)
 			if (h.k >= 2)
 			{
 				cnt += 1.0;
-				sum += (double) (h.last_p - h.first_p) / (h.k - 1);
+				sum += own_mean_gap(&h);
 			}
 		}
 		if (cnt > 0)
 			r.population_gap = sum / cnt;
 	}
-	clm_stage_rules_check(&r);
+	clm_stage_rules_check(&r);	/* the computed gap too */
 
 	for (i = 0; i < n; i++)
 	{
