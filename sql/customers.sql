@@ -158,6 +158,9 @@ SELECT clm.customer_rfm(customer, p, '2025-03-01'::date + (customer % 2)::int) F
 SELECT * FROM clm.customer_stage_rows((SELECT clm.customer_stages(customer, p, '2025-03-01') FROM cpr), prior_strength => NULL);
 SELECT * FROM clm.customer_stage_rows((SELECT clm.customer_stages(customer, p, '2025-03-01') FROM cpr), population_gap_days => -1);
 SELECT * FROM clm.customer_stage_rows((SELECT clm.customer_stages(customer, p, '2025-03-01') FROM cpr), active_ratio => 5);
+SELECT * FROM clm.customer_stage_rows((SELECT clm.customer_stages(customer, p, '2025-03-01') FROM cpr), population_gap_days => 'NaN');
+SELECT * FROM clm.customer_stage_rows((SELECT clm.customer_stages(customer, p, '2025-03-01') FROM cpr), population_gap_days => 'Infinity');
+SELECT * FROM clm.customer_stage_rows((SELECT clm.customer_stages(customer, p, '2025-03-01') FROM cpr), lapsed_ratio => 'Infinity');
 SELECT * FROM clm.customer_rfm_rows((SELECT clm.customer_rfm(customer, p, '2025-03-01') FROM cpr), 1);
 SELECT * FROM clm.customer_rfm_rows((SELECT clm.customer_rfm(customer, p, '2025-03-01') FROM cpr), NULL::int);
 SELECT * FROM clm.customer_rfm_rows((SELECT clm.customer_rfm(customer, p, '2025-03-01') FROM cpr), NULL::clm.rfm_breakpoints);
