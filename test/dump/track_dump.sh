@@ -147,6 +147,16 @@ seg_floats() {
     { n++; if ($1 != $6 || $2 != $7 || differ($3, $8) || differ($4, $9) || differ($5, $10)) { bad++; print "differs: " $0 > "/dev/stderr" } }
     END { printf "%d rows, %d differ\n", n, bad }'
 }
+# same_as_source WHEN: every restored database's tables, views and
+# segment_summary floats equal the source database's (WHEN names the moment)
+same_as_source() {
+  local db state_src
+  state_src=$(states "$SRC" views)
+  for db in $DSTS; do
+    expect "$db: tables and views identical to the source database $1" "$(states "$db" views)" "$state_src"
+    expect "$db: segment_summary floats" "$(seg_floats "$SRC" "$db")" "$(q "$SRC" "SELECT (SELECT count(*) FROM clm_ev.segment_summary) + (SELECT count(*) FROM shop_clm.segment_summary)") rows, 0 differ"
+  done
+}
 # profiles equal to the GROUP BY over the whole source: "rows matching/rows in GROUP BY"
 GROUPBY_EV="SET TimeZone = 'America/New_York';
 WITH g AS (SELECT customer_id, clm.profile(occurred_at, amount, channel) AS p FROM ev GROUP BY 1)
@@ -190,11 +200,7 @@ for db in $SRC $DSTS; do
     "incremental $nshop"
   expect "$db: shop profiles = GROUP BY over shop.orders" "$(q "$db" "$GROUPBY_SHOP")" "$(full "$db" shop.orders cust)"
 done
-state_src=$(states "$SRC" views)
-for db in $DSTS; do
-  expect "$db: tables and views identical to the source database after refresh" "$(states "$db" views)" "$state_src"
-  expect "$db: segment_summary floats" "$(seg_floats "$SRC" "$db")" "$(q "$SRC" "SELECT (SELECT count(*) FROM clm_ev.segment_summary) + (SELECT count(*) FROM shop_clm.segment_summary)") rows, 0 differ"
-done
+same_as_source "after refresh"
 
 # -- the triggers work after the restore: new rows, refresh with the views -----
 for db in $SRC $DSTS; do
@@ -213,11 +219,7 @@ SQL
   psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "SET ROLE $OWNER" -c "SELECT clm.refresh('ts_shop', views => true)" >/dev/null
   expect "$db: shop profiles = GROUP BY over shop.orders" "$(q "$db" "$GROUPBY_SHOP")" "$(full "$db" shop.orders cust)"
 done
-state_src=$(states "$SRC" views)
-for db in $DSTS; do
-  expect "$db: tables and views identical to the source database after new rows" "$(states "$db" views)" "$state_src"
-  expect "$db: segment_summary floats" "$(seg_floats "$SRC" "$db")" "$(q "$SRC" "SELECT (SELECT count(*) FROM clm_ev.segment_summary) + (SELECT count(*) FROM shop_clm.segment_summary)") rows, 0 differ"
-done
+same_as_source "after new rows"
 
 # -- pg_dump as a non-superuser --------------------------------------------------
 # A database whose objects all belong to the non-superuser (clm itself was
