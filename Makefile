@@ -5,14 +5,19 @@
 #   make unittest               C unit tests of the numerical core (no server)
 #
 # The install script clm--$(EXTVERSION).sql is assembled from src/sql/*.sql
-# (one file per capability, concatenated in name order).
+# (one file per capability, concatenated in name order); the upgrade script
+# from the previous version, clm--$(PREVVERSION)--$(EXTVERSION).sql, from
+# src/upgrade/$(PREVVERSION)--$(EXTVERSION)/*.sql.  Released install and
+# upgrade scripts (clm--0.1.sql, ...) are kept as they were released.
 
 EXTENSION   = clm
 EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" clm.control)
 MODULE_big  = clm
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/core/*.c)))
-DATA_built  = clm--$(EXTVERSION).sql
-DATA        = $(filter-out $(DATA_built),$(wildcard clm--*--*.sql))
+PREVVERSION = 0.1
+UPGRADE     = clm--$(PREVVERSION)--$(EXTVERSION).sql
+DATA_built  = clm--$(EXTVERSION).sql $(UPGRADE)
+DATA        = $(filter-out $(DATA_built),$(wildcard clm--*.sql))
 PGFILEDESC  = "clm - customer lifecycle analytics"
 
 SQL_PARTS   = $(sort $(wildcard src/sql/*.sql))
@@ -49,8 +54,12 @@ include $(PGXS)
 # every object depends on the headers (PGXS does not track them)
 $(OBJS): $(wildcard src/*.h src/core/*.h)
 
-$(DATA_built): $(SQL_PARTS) clm.control
+clm--$(EXTVERSION).sql: $(SQL_PARTS) clm.control
 	cat $(SQL_PARTS) > $@
+
+UPGRADE_PARTS = $(sort $(wildcard src/upgrade/$(PREVVERSION)--$(EXTVERSION)/*.sql))
+$(UPGRADE): $(UPGRADE_PARTS) clm.control
+	cat $(UPGRADE_PARTS) > $@
 
 # C unit tests of the numerical core: plain C, no server needed
 UNIT_SRCS   = $(sort $(wildcard test/unit/*.c))

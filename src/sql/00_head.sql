@@ -1,4 +1,4 @@
--- clm install script, assembled by the Makefile from src/sql/*.sql.
+-- clm install script (current version), assembled by the Makefile from src/sql/*.sql.
 -- complain if the script is sourced in psql rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION clm" to load this file. \quit
 
