@@ -1,0 +1,59 @@
+#!/bin/bash
+# The catalog of a fresh CREATE EXTENSION clm against that of CREATE
+# EXTENSION clm VERSION '0.1' followed by ALTER EXTENSION clm UPDATE: every
+# object, attribute and comment (test/upgrade/catalog.sql) must be the same.
+# A difference means a change to src/sql/*.sql without its counterpart in
+# src/upgrade/0.1--0.2/*.sql (or the reverse); each one is printed as
+#   DIFF <object>: <attribute>  with the fresh and the upgraded value,
+#   MISSING after the update: <object>   (only in a fresh install)
+#   EXTRA after the update: <object>     (only in the updated database)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+FRESH=clm_upg_cat_fresh
+UPD=clm_upg_cat_updated
+TMP="$(mktemp -d)"
+chmod 755 "$TMP"
+trap 'rm -rf "$TMP"' EXIT
+fresh_db $FRESH
+fresh_db $UPD
+"${PSQL[@]}" -d $FRESH -c 'CREATE EXTENSION clm' || { bad "CREATE EXTENSION clm"; exit 1; }
+"${PSQL[@]}" -d $UPD -c "CREATE EXTENSION clm VERSION '0.1'" || { bad "CREATE EXTENSION clm VERSION '0.1'"; exit 1; }
+"${PSQL[@]}" -d $UPD -c 'ALTER EXTENSION clm UPDATE' || { bad "ALTER EXTENSION clm UPDATE"; exit 1; }
+v=$(psql -X -At -d $UPD -c "SELECT extversion FROM pg_extension WHERE extname = 'clm'")
+dv=$(psql -X -At -d $UPD -c "SELECT default_version FROM pg_available_extensions WHERE name = 'clm'")
+[ "$v" = "$dv" ] && ok "0.1 updated to $v (the default version)" || bad "after the update the version is $v, not $dv"
+
+"${PSQL[@]}" -d $FRESH -f "$HERE/catalog.sql" -c "\\copy (SELECT * FROM clm_catalog) TO '$TMP/fresh.tsv'" || { bad "catalog query"; exit 1; }
+out=$("${PSQL[@]}" -At -d $UPD -f "$HERE/catalog.sql" -f - <<SQL
+CREATE TEMP TABLE f (object text, attribute text, value text);
+\\copy f FROM '$TMP/fresh.tsv'
+CREATE TEMP TABLE u AS SELECT * FROM clm_catalog;
+SELECT 'objects compared: ' || count(DISTINCT object) || ', attributes: ' || count(*) FROM f;
+WITH fo AS (SELECT DISTINCT object FROM f), uo AS (SELECT DISTINCT object FROM u)
+SELECT line FROM (
+    SELECT 1, object, 'MISSING after the update (only in a fresh install): ' || object
+    FROM fo WHERE object NOT IN (SELECT object FROM uo)
+    UNION ALL
+    SELECT 2, object, 'EXTRA after the update (not in a fresh install): ' || object
+    FROM uo WHERE object NOT IN (SELECT object FROM fo)
+    UNION ALL
+    SELECT 3, object, 'DIFF ' || object || ': ' || attribute
+           || E'\n    fresh:    ' || coalesce(f.value, '(none)')
+           || E'\n    updated:  ' || coalesce(u.value, '(none)')
+    FROM f FULL JOIN u USING (object, attribute)
+    WHERE f.value IS DISTINCT FROM u.value
+      AND object IN (SELECT object FROM fo) AND object IN (SELECT object FROM uo)
+) d(k, object, line) ORDER BY k, object, line;
+SQL
+) || { bad "catalog comparison query"; exit 1; }
+echo "$out" | head -n 1
+diffs=$(echo "$out" | tail -n +2)
+if [ -z "$diffs" ]; then
+    ok "catalog: a fresh install and 0.1 updated have the same objects, definitions, comments and grants"
+else
+    echo "$diffs"
+    n=$(echo "$diffs" | grep -cE '^(MISSING|EXTRA|DIFF) ')
+    bad "catalog: $n differences between a fresh install and 0.1 updated (listed above)"
+fi
+for db in $FRESH $UPD; do dropdb $db; done
+exit $fail
