@@ -65,9 +65,10 @@ EXPLAIN (COSTS OFF) SELECT clm.paretonbd_fit(x, t_x, "T") FROM cdnow;
 SELECT (SELECT clm.bgnbd_fit(x, t_x, "T") FROM cdnow)::text = (SELECT m::text FROM fits WHERE name = 'bgnbd') AS bgnbd_parallel_equals_serial;
 SELECT (SELECT clm.paretonbd_fit(x, t_x, "T") FROM cdnow)::text = (SELECT m::text FROM fits WHERE name = 'paretonbd') AS paretonbd_parallel_equals_serial;
 SELECT (SELECT clm.gg_fit(x, zbar) FROM cdnow)::text = (SELECT m::text FROM fits WHERE name = 'gg') AS gg_parallel_equals_serial;
-SET force_parallel_mode = on;  -- debug_parallel_query from PostgreSQL 16
+\i sql/include/parallel.psql
+SET :force_parallel = on;
 SELECT (SELECT clm.mbgnbd_fit(x, t_x, "T") FROM cdnow)::text = (SELECT m::text FROM fits WHERE name = 'mbgnbd') AS mbgnbd_forced_parallel_equals_serial;
-RESET force_parallel_mode;
+RESET :force_parallel;
 -- a partitioned-by-hand merge: union of two halves gives the same model
 SELECT (SELECT clm.bgnbd_fit(x, t_x, "T") FROM (SELECT * FROM cdnow WHERE id % 2 = 0 UNION ALL SELECT * FROM cdnow WHERE id % 2 = 1) s)::text
      = (SELECT m::text FROM fits WHERE name = 'bgnbd') AS union_equals;

@@ -69,14 +69,15 @@ FROM (SELECT * FROM ny EXCEPT ALL SELECT * FROM clm.generate_events(500)) d;
 
 -- PARALLEL SAFE: the same rows when run inside a parallel worker
 SELECT md5(string_agg(g::text, '|')) AS h500 FROM clm.generate_events(500) g \gset
-SET force_parallel_mode = on;
+\i sql/include/parallel.psql
+SET :force_parallel = on;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 EXPLAIN (COSTS OFF)
 SELECT md5(string_agg(g::text, '|')) FROM clm.generate_events(500) g;
 SELECT md5(string_agg(g::text, '|')) = :'h500' AS same_in_worker
 FROM clm.generate_events(500) g;
-RESET force_parallel_mode;
+RESET :force_parallel;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 

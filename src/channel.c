@@ -30,6 +30,7 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 
+#include "compat.h"
 #include "period.h"
 #include "profile.h"
 

@@ -14,4 +14,6 @@
 
 #include "fmgr.h"
 
+#include "compat.h"
+
 PG_MODULE_MAGIC;

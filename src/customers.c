@@ -22,6 +22,7 @@
 #include "utils/memutils.h"
 #include "utils/array.h"
 
+#include "compat.h"
 #include "customers.h"
 #include "period.h"
 

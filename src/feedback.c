@@ -21,6 +21,8 @@
 #include "funcapi.h"
 #include "utils/array.h"
 
+#include "compat.h"
+
 PG_FUNCTION_INFO_V1(clm_nps_trans);
 PG_FUNCTION_INFO_V1(clm_csat_trans);
 PG_FUNCTION_INFO_V1(clm_feedback_combine);

@@ -65,6 +65,7 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
+#include "compat.h"
 #include "rng.h"
 
 PG_FUNCTION_INFO_V1(clm_generate_events);

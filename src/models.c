@@ -25,6 +25,7 @@
 #include "utils/float.h"
 
 #include "clm_models.h"
+#include "compat.h"
 #include "profile.h"
 
 

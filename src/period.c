@@ -13,6 +13,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
+#include "compat.h"
 #include "period.h"
 
 /* 'day', 'week' or 'month', or a 22023 error */

@@ -25,6 +25,8 @@
 #include "fmgr.h"
 #include "utils/array.h"
 
+#include "compat.h"
+
 /* largest date accepted as a parameter: 100000-01-01 */
 #define CLM_MAX_DATE		35793765
 
@@ -118,7 +120,7 @@ extern int32 clm_check_week_start(int32 ws);
 extern int32 clm_finite_date(DateADT d, const char *what);
 extern ArrayType *clm_int8_array_alloc(MemoryContext cxt, int n);
 extern int64 *clm_int8_array_values(ArrayType *a, int min_len, int *len, const char *what);
-extern void clm_bad_state(const char *what, const char *detail) pg_attribute_noreturn();
+pg_noreturn extern void clm_bad_state(const char *what, const char *detail);
 extern MemoryContext clm_agg_context(FunctionCallInfo fcinfo, const char *name);
 
 #endif							/* CLM_PERIOD_H */

@@ -49,6 +49,8 @@
 #include "utils/date.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
+
 #define CLM_PROFILE_VERSION		1
 
 /* flags */

@@ -36,6 +36,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
+#include "compat.h"
 #include "profile.h"
 
 PG_FUNCTION_INFO_V1(clm_profile_in);
@@ -476,7 +477,7 @@ typedef struct Cursor
 	const char *s;
 } Cursor;
 
-static void syntax_error(struct Cursor *cur, const char *what) pg_attribute_noreturn();
+pg_noreturn static void syntax_error(struct Cursor *cur, const char *what);
 
 /* raise the text input error */
 static void
@@ -1008,7 +1009,7 @@ clm_profile_send(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
-static void binary_error(const char *what) pg_attribute_noreturn();
+pg_noreturn static void binary_error(const char *what);
 
 /* raise the binary input error */
 static void

@@ -49,6 +49,7 @@
 #include "utils/lsyscache.h"
 #include "utils/numeric.h"
 
+#include "compat.h"
 #include "customers.h"
 #include "period.h"
 #include "profile.h"
@@ -141,7 +142,7 @@ typedef struct RfmCursor
 	const char *type_name;
 } RfmCursor;
 
-static void rfm_syntax_error(RfmCursor *cur, const char *what) pg_attribute_noreturn();
+pg_noreturn static void rfm_syntax_error(RfmCursor *cur, const char *what);
 
 /* raise 22P02 for malformed text input */
 static void

@@ -24,6 +24,7 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
+#include "compat.h"
 #include "profile.h"
 #include "rowconv.h"
 

@@ -11,6 +11,8 @@
 #include "postgres.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
+
 extern int32 clm_local_day(TimestampTz ts);
 extern int32 clm_timestamp_day(Timestamp ts);
 extern int64 clm_numeric_units(Datum d, bool *negative);

@@ -47,6 +47,7 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 
+#include "compat.h"
 #include "customers.h"
 #include "period.h"
 #include "profile.h"

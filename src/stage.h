@@ -13,6 +13,7 @@
 #include "postgres.h"
 #include "fmgr.h"
 
+#include "compat.h"
 #include "profile.h"
 
 typedef enum ClmStage

@@ -19,6 +19,7 @@
 #include "utils/date.h"
 #include "utils/numeric.h"
 
+#include "compat.h"
 #include "profile.h"
 
 PG_FUNCTION_INFO_V1(clm_summary);
