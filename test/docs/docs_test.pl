@@ -17,7 +17,7 @@
 use strict;
 use warnings;
 
-my @files = @ARGV ? @ARGV : (sort glob('docs/*.md'));
+my @files = @ARGV ? @ARGV : ('README.md', sort glob('docs/*.md'));
 my $datadir = $ENV{CLM_DATA_DIR} // '';
 my $have_data = $datadir ne '' && -r "$datadir/CDNOW_sample.txt";
 my $verbose = $ENV{DOCS_VERBOSE} // '';
