@@ -1,10 +1,14 @@
 #!/bin/bash
-# test/demo.sh: build clm and print a sample report.
+# test/demo.sh: build clm and print a tour of the customer journey.
 #
 # Installs what is missing (apt-get), builds and installs clm, starts a
 # throwaway PostgreSQL cluster (pg_virtualenv), makes a sample event table with
-# clm.generate_events, builds one clm.profile per customer and prints the
-# report written in test/demo.sql.  The cluster is removed afterwards.
+# clm.generate_events (events until 2025-01-01, the end of the sample data),
+# builds one clm.profile per customer and prints the report written in
+# test/demo.sql (at most 100 columns): stage distribution, the last whole
+# weeks' lifecycle counts, a cohort table, the segment summary of a tracked
+# source with how to read it, the ten at-risk customers with the highest CLV,
+# and where to read next.  The cluster is removed afterwards.
 #
 # Works as root or as a user with sudo, from any directory, as often as you like.
 # Environment: CUSTOMERS (20000), SEED (42), AS_OF (2025-01-01), PGVER (15).
@@ -26,4 +30,4 @@ pg_virtualenv -t -v "$PGVER" \
     psql -X -v ON_ERROR_STOP=1 -v customers="$CUSTOMERS" -v seed="$SEED" -v as_of="$AS_OF" \
     -f "$REPO/test/demo.sql"
 clm_unlock
-step "done: the cluster is gone; see README.md for using clm in your own database"
+step "done: the cluster is gone; README.md and docs/cookbook.md show how to use clm in your own database"
