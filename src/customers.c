@@ -120,7 +120,8 @@ clm_cs_append(FunctionCallInfo fcinfo, const ClmCustState *cs, int32 as_of, int6
 		a = cs_alloc(CurrentMemoryContext, cs, 64, as_of);
 	else
 	{
-		a = PG_GETARG_ARRAYTYPE_P(0);
+		/* any state, also a user aggregate's initcond: checked before use */
+		a = clm_state_arg(fcinfo, 0);
 		(void) clm_cs_records(a, cs, false, &n, &state_as_of);
 		if (state_as_of != as_of)
 			ereport(ERROR,
@@ -142,7 +143,7 @@ clm_cs_append(FunctionCallInfo fcinfo, const ClmCustState *cs, int32 as_of, int6
 Datum
 clm_cs_combine(FunctionCallInfo fcinfo, const ClmCustState *cs)
 {
-	MemoryContext cxt = clm_agg_context(fcinfo, cs->aggname);
+	MemoryContext cxt = clm_agg_context(fcinfo);
 	ArrayType  *a;
 	ArrayType  *b;
 	int64	   *ra;
@@ -166,7 +167,7 @@ clm_cs_combine(FunctionCallInfo fcinfo, const ClmCustState *cs)
 		memcpy(ARR_DATA_PTR(a), ARR_DATA_PTR(b), sizeof(int64) * (CS_HEADER + nb * cs->width));
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
-	a = PG_GETARG_ARRAYTYPE_P(0);
+	a = clm_state_arg(fcinfo, 0);
 	ra = clm_cs_records(a, cs, false, &na, &as_of_a);
 	if (as_of_a != as_of_b)
 		ereport(ERROR,

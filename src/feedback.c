@@ -45,6 +45,29 @@ state_counts(ArrayType *a, int nslots)
 	return (int64 *) ARR_DATA_PTR(a);
 }
 
+/* the total of the counts c[from .. to], each checked to be >= 0 (22023) */
+static int64
+counts_total(const int64 *c, int from, int to)
+{
+	int64		n = 0;
+	int			i;
+
+	for (i = from; i <= to; i++)
+	{
+		if (c[i] < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid feedback aggregate state: negative count %lld",
+							(long long) c[i]),
+					 errhint("Pass a value returned by the aggregate, unchanged.")));
+		if (__builtin_add_overflow(n, c[i], &n))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("too many feedback answers: the total exceeds the bigint range")));
+	}
+	return n;
+}
+
 /* a writable state: in place inside an aggregate, else a copy */
 static ArrayType *
 state_arg(FunctionCallInfo fcinfo, int argno)
@@ -67,7 +90,10 @@ feedback_add(FunctionCallInfo fcinfo, const char *what, int lo, int hi)
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("%s score %d is out of range", what, score),
 				 errhint("%s scores are integers from %d to %d.", what, lo, hi)));
-	counts[score - lo]++;
+	if (__builtin_add_overflow(counts[score - lo], 1, &counts[score - lo]))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("too many feedback answers")));
 	PG_RETURN_ARRAYTYPE_P(a);
 }
 
@@ -140,22 +166,17 @@ clm_nps_final(PG_FUNCTION_ARGS)
 {
 	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(0);
 	int64	   *c = state_counts(a, NPS_SLOTS);
-	int64		n = 0,
-				prom,
-				pass,
-				detr = 0;
+	int64		n = counts_total(c, 0, 10),
+				prom = c[9] + c[10],
+				pass = c[7] + c[8],
+				detr = n - prom - pass;
 	double		p,
 				d,
 				var;
-	int			i;
 	Datum		values[6];
 	bool		nulls[6] = {false, false, false, false, false, false};
 
-	for (i = 0; i <= 6; i++)
-		detr += c[i];
-	pass = c[7] + c[8];
-	prom = c[9] + c[10];
-	n = detr + pass + prom;
+	/* every partial sum of non-negative counts fits when the total does */
 	if (n == 0)
 		PG_RETURN_NULL();
 	p = (double) prom / n;
@@ -181,7 +202,7 @@ clm_csat_final(PG_FUNCTION_ARGS)
 {
 	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(0);
 	int64	   *c = state_counts(a, CSAT_SLOTS);
-	int64		n = c[0] + c[1] + c[2] + c[3] + c[4];
+	int64		n = counts_total(c, 0, 4);
 	int64		sat = c[3] + c[4];
 	double		q;
 	Datum		values[4];

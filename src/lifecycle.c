@@ -35,6 +35,7 @@
  */
 #include "postgres.h"
 
+#include "common/int.h"
 #include "funcapi.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -65,7 +66,7 @@ lc_values(ArrayType *a)
 	if (v[0] != 1)
 		clm_bad_state(LC_WHAT, "unknown layout version");
 	if (v[3] < CLM_PERIOD_DAY || v[3] > CLM_PERIOD_MONTH || v[4] < 1 || v[4] > 7 ||
-		v[5] < 1 || v[6] < 0 || v[6] > 1 ||
+		v[5] < 1 || v[5] > PG_INT32_MAX || v[6] < 0 || v[6] > 1 ||
 		v[1] < -2451545 || v[2] > 100000000 || v[1] > v[2])
 		clm_bad_state(LC_WHAT, "parameters out of range");
 	if (v[8] < 1 || v[8] > LC_MAX_PERIODS || len != LC_HEADER + LC_WIDTH * v[8])
@@ -132,7 +133,7 @@ lc_add_profile(int64 *v, const ClmProfile *p)
 Datum
 clm_lifecycle_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = clm_agg_context(fcinfo, "clm_lifecycle_trans");
+	MemoryContext cxt = clm_agg_context(fcinfo);
 	ArrayType  *state;
 	int64	   *v;
 	int			i;
@@ -180,8 +181,9 @@ clm_lifecycle_trans(PG_FUNCTION_ARGS)
 	}
 	else
 	{
-		state = PG_GETARG_ARRAYTYPE_P(0);
-		v = (int64 *) ARR_DATA_PTR(state);
+		/* any state, also a user aggregate's initcond: checked before use */
+		state = clm_state_arg(fcinfo, 0);
+		v = lc_values(state);
 		if (v[1] != PG_GETARG_DATEADT(2) || v[2] != PG_GETARG_DATEADT(3) ||
 			v[3] != clm_parse_period(PG_GETARG_TEXT_PP(4)) ||
 			(PG_NARGS() > 5 && (v[5] != PG_GETARG_INT32(5) ||
@@ -200,7 +202,7 @@ clm_lifecycle_trans(PG_FUNCTION_ARGS)
 Datum
 clm_lifecycle_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = clm_agg_context(fcinfo, "clm_lifecycle_combine");
+	MemoryContext cxt = clm_agg_context(fcinfo);
 	ArrayType  *a;
 	ArrayType  *b;
 	int64	   *va;
@@ -223,14 +225,15 @@ clm_lifecycle_combine(PG_FUNCTION_ARGS)
 		memcpy(ARR_DATA_PTR(a), vb, sizeof(int64) * n);
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
-	a = PG_GETARG_ARRAYTYPE_P(0);
+	a = clm_state_arg(fcinfo, 0);
 	va = lc_values(a);
 	if (memcmp(va, vb, sizeof(int64) * LC_HEADER) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot combine lifecycle counts with different parameters")));
 	for (i = LC_HEADER; i < n; i++)
-		va[i] += vb[i];
+		if (pg_add_s64_overflow(va[i], vb[i], &va[i]))
+			clm_bad_state(LC_WHAT, "count out of range");
 	PG_RETURN_ARRAYTYPE_P(a);
 }
 

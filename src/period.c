@@ -120,13 +120,31 @@ clm_bad_state(const char *what, const char *detail)
 			 errhint("Pass a value returned by the aggregate, unchanged.")));
 }
 
-/* aggregate memory context, or an error outside an aggregate */
+/*
+ * The memory context of a new state: the aggregate's, or the current one
+ * when a transition or combine function is called directly (it then works
+ * on a copy of its state: see clm_state_arg).
+ */
 MemoryContext
-clm_agg_context(FunctionCallInfo fcinfo, const char *name)
+clm_agg_context(FunctionCallInfo fcinfo)
 {
 	MemoryContext cxt;
 
 	if (!AggCheckCallContext(fcinfo, &cxt))
-		elog(ERROR, "%s called in non-aggregate context", name);
+		cxt = CurrentMemoryContext;
 	return cxt;
+}
+
+/*
+ * Argument argno, a bigint[] or float8[] state to update: in place inside an
+ * aggregate, where the executor owns the state, else a copy, so that a
+ * direct call (the argument may be a table's datum) never writes into its
+ * input.
+ */
+ArrayType *
+clm_state_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (AggCheckCallContext(fcinfo, NULL))
+		return PG_GETARG_ARRAYTYPE_P(argno);
+	return PG_GETARG_ARRAYTYPE_P_COPY(argno);
 }

@@ -121,6 +121,7 @@ extern int32 clm_finite_date(DateADT d, const char *what);
 extern ArrayType *clm_int8_array_alloc(MemoryContext cxt, int n);
 extern int64 *clm_int8_array_values(ArrayType *a, int min_len, int *len, const char *what);
 pg_noreturn extern void clm_bad_state(const char *what, const char *detail);
-extern MemoryContext clm_agg_context(FunctionCallInfo fcinfo, const char *name);
+extern MemoryContext clm_agg_context(FunctionCallInfo fcinfo);
+extern ArrayType *clm_state_arg(FunctionCallInfo fcinfo, int argno);
 
 #endif							/* CLM_PERIOD_H */

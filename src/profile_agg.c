@@ -271,7 +271,7 @@ state_add_day(ClmProfile *st, int32 day, int32 orders, int64 spend)
 	 * tail_day mirrors days[n - 1].day in the header, so that an append (the
 	 * common case) reads only the header's cache line and stores the entry.
 	 */
-	if (n > 0 && st->tail_day == day)
+	if (n > 0 && st->tail_day == day && likely(days[n - 1].day == day))
 	{
 		int32		o;
 
@@ -280,6 +280,16 @@ state_add_day(ClmProfile *st, int32 day, int32 orders, int64 spend)
 		days[n - 1].orders = o;
 		days[n - 1].spend = add64(days[n - 1].spend, spend, "daily spend");
 		return st;
+	}
+	/*
+	 * A state this module did not build (a canonical profile: a user
+	 * aggregate's initcond, or profile_merge's first value) has tail_day 0:
+	 * set it from the days, which lie next to the slot written below.
+	 */
+	if (unlikely(n > 0 && days[n - 1].day != st->tail_day))
+	{
+		st->tail_day = days[n - 1].day;
+		return state_add_day(st, day, orders, spend);
 	}
 	if (unlikely(n == clm_profile_capacity(st)))
 	{

@@ -295,7 +295,7 @@ rt_add_profile(RtView *rv, const ClmProfile *p)
 Datum
 clm_retention_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = clm_agg_context(fcinfo, "clm_retention_trans");
+	MemoryContext cxt = clm_agg_context(fcinfo);
 	ArrayType  *state;
 	RtView		rv;
 	int			i;
@@ -309,13 +309,12 @@ clm_retention_trans(PG_FUNCTION_ARGS)
 		state = rt_new_state(fcinfo, cxt);
 	else
 	{
-		int64	   *v;
-
-		state = PG_GETARG_ARRAYTYPE_P(0);
-		v = (int64 *) ARR_DATA_PTR(state);
-		if (v[1] != PG_GETARG_DATEADT(2) || v[2] != PG_GETARG_DATEADT(3) ||
-			v[3] != clm_parse_period(PG_GETARG_TEXT_PP(4)) ||
-			(PG_NARGS() == 8 && v[4] != PG_GETARG_INT32(7)))
+		/* any state, also a user aggregate's initcond: checked before use */
+		state = clm_state_arg(fcinfo, 0);
+		rt_view(state, &rv);
+		if (rv.v[1] != PG_GETARG_DATEADT(2) || rv.v[2] != PG_GETARG_DATEADT(3) ||
+			rv.v[3] != clm_parse_period(PG_GETARG_TEXT_PP(4)) ||
+			(PG_NARGS() == 8 && rv.v[4] != PG_GETARG_INT32(7)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("the parameters of clm.retention must be the same for every row")));
@@ -332,7 +331,7 @@ clm_retention_trans(PG_FUNCTION_ARGS)
 Datum
 clm_retention_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext cxt = clm_agg_context(fcinfo, "clm_retention_combine");
+	MemoryContext cxt = clm_agg_context(fcinfo);
 	ArrayType  *a;
 	RtView		ra,
 				rb;
@@ -351,7 +350,7 @@ clm_retention_combine(PG_FUNCTION_ARGS)
 		memcpy(ARR_DATA_PTR(a), rb.v, sizeof(int64) * rb.len);
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
-	a = PG_GETARG_ARRAYTYPE_P(0);
+	a = clm_state_arg(fcinfo, 0);
 	rt_view(a, &ra);
 	if (ra.len != rb.len ||
 		memcmp(ra.v, rb.v, sizeof(int64) * (RT_FIXED + ra.nb)) != 0)

@@ -840,7 +840,9 @@ state_reserve(RfmState *st, int32 extra)
 	if (want > RFM_MAX_ENTRIES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("clm.rfm_breakpoints state too large")));
+				 errmsg("clm.rfm_breakpoints state too large: at most %d distinct values",
+						RFM_MAX_ENTRIES),
+				 errhint("Split the customers into groups, or use clm.customer_rfm.")));
 	/*
 	 * A new block in the current context, the old one left alone: inside an
 	 * aggregate the executor copies the new state into its own context and
@@ -868,13 +870,18 @@ state_check(const RfmState *st)
 				 errmsg("corrupt clm.rfm_state value")));
 }
 
-/* a writable state from a datum (detoasted copy if needed) */
+/*
+ * A writable state from argument argno, checked: inside an aggregate the
+ * state itself (a detoasted copy if needed), else a copy, so that a direct
+ * call never writes into its input.
+ */
 static RfmState *
-state_writable(Datum d)
+state_writable(FunctionCallInfo fcinfo, int argno)
 {
+	Datum		d = PG_GETARG_DATUM(argno);
 	struct varlena *v = (struct varlena *) DatumGetPointer(d);
 
-	if (VARATT_IS_EXTENDED(v))
+	if (VARATT_IS_EXTENDED(v) || !AggCheckCallContext(fcinfo, NULL))
 		v = (struct varlena *) PG_DETOAST_DATUM_COPY(d);
 	state_check((RfmState *) v);
 	return (RfmState *) v;
@@ -899,7 +906,6 @@ state_same_params(const RfmState *st, int n, DateADT as_of)
 Datum
 clm_rfm_state_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
 	RfmState   *st;
 	ClmProfile *p;
 	DateADT		as_of;
@@ -908,8 +914,6 @@ clm_rfm_state_trans(PG_FUNCTION_ARGS)
 				f,
 				m;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "clm_rfm_state_trans called in non-aggregate context");
 	if (PG_ARGISNULL(1))
 	{
 		if (PG_ARGISNULL(0))
@@ -938,14 +942,17 @@ clm_rfm_state_trans(PG_FUNCTION_ARGS)
 		st = state_alloc(CurrentMemoryContext, n, as_of, 64);
 	else
 	{
-		st = state_writable(PG_GETARG_DATUM(0));
+		st = state_writable(fcinfo, 0);
 		state_same_params(st, n, as_of);
 	}
 
 	p = PG_GETARG_CLM_PROFILE(1);
 	if (!profile_rfm(p, as_of, &r, &f, &m))
 	{
-		st->excluded++;
+		if (__builtin_add_overflow(st->excluded, 1, &st->excluded))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("too many customers for clm.rfm_breakpoints")));
 		PG_RETURN_POINTER(st);
 	}
 	st = state_reserve(st, 3);
@@ -965,13 +972,10 @@ clm_rfm_state_trans(PG_FUNCTION_ARGS)
 Datum
 clm_rfm_state_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
 	RfmState   *a;
 	RfmState   *b;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "clm_rfm_state_combine called in non-aggregate context");
-	a = state_writable(PG_GETARG_DATUM(0));
+	a = state_writable(fcinfo, 0);
 	b = (RfmState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
 	state_check(b);
 	state_same_params(a, b->n, b->as_of);
@@ -1426,9 +1430,14 @@ send_text_form(char *s)
 static char *
 recv_text_form(StringInfo buf, const char *type_name)
 {
-	int			version = pq_getmsgbyte(buf);
+	int			version;
 	int			nbytes;
 
+	if (buf->cursor >= buf->len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid binary representation of %s: the value is empty", type_name)));
+	version = pq_getmsgbyte(buf);
 	if (version != RFM_BINARY_VERSION)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
@@ -1551,7 +1560,6 @@ clm_customer_rfm_trans(PG_FUNCTION_ARGS)
 				f,
 				m;
 
-	(void) clm_agg_context(fcinfo, "clm_customer_rfm_trans");
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

@@ -41,6 +41,7 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "common/int.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -90,6 +91,13 @@ clm_stage_rules_check(const ClmStageRules *r)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("population_gap_days must be a positive finite number of days"),
+				 errhint("Compute it with percentile_cont(0.5) WITHIN GROUP (ORDER BY (clm.summary(p, as_of)).mean_gap_days).")));
+	/* below it, days since the last purchase / the gap could overflow to infinity */
+	if (r->population_gap < CLM_MIN_POPULATION_GAP)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("population_gap_days must be at least %g days, got %g",
+						CLM_MIN_POPULATION_GAP, r->population_gap),
 				 errhint("Compute it with percentile_cont(0.5) WITHIN GROUP (ORDER BY (clm.summary(p, as_of)).mean_gap_days).")));
 	if (!(r->prior_strength >= 0) || isinf(r->prior_strength))
 		ereport(ERROR,
@@ -680,17 +688,22 @@ tm_values(ArrayType *a)
 	return v;
 }
 
+/* checks an aggregate state array and returns its values */
+typedef int64 *(*range_state_check) (ArrayType *a);
+
 /*
  * The state of a range aggregate for this row: read the range (arguments 2
- * and 3) and the rules (from 4), and return the state (argument 0) or, on
- * the first row, a new one of fixed_len + len_per_day * days elements with
- * header [1, from, to]; the range must be the same on every row.
+ * and 3) and the rules (from 4), and return the state (argument 0, checked
+ * by check: it may be any initcond of a user's aggregate) or, on the first
+ * row, a new one of fixed_len + len_per_day * days elements with header
+ * [1, from, to]; the range must be the same on every row.
  */
 static int64 *
-range_state(FunctionCallInfo fcinfo, const char *fname, const char *aggname, int len_per_day,
-			int fixed_len, ClmStageRules *r, int32 *from, int32 *to, ArrayType **state)
+range_state(FunctionCallInfo fcinfo, range_state_check check, const char *aggname,
+			int len_per_day, int fixed_len, ClmStageRules *r, int32 *from, int32 *to,
+			ArrayType **state)
 {
-	MemoryContext cxt = clm_agg_context(fcinfo, fname);
+	MemoryContext cxt = clm_agg_context(fcinfo);
 	int64	   *v;
 
 	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
@@ -715,8 +728,8 @@ range_state(FunctionCallInfo fcinfo, const char *fname, const char *aggname, int
 		v[2] = *to;
 		return v;
 	}
-	*state = PG_GETARG_ARRAYTYPE_P(0);
-	v = (int64 *) ARR_DATA_PTR(*state);
+	*state = clm_state_arg(fcinfo, 0);
+	v = check(*state);
 	if (v[1] != *from || v[2] != *to)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -735,7 +748,7 @@ clm_transitions_trans(PG_FUNCTION_ARGS)
 	int32		from,
 				to;
 
-	v = range_state(fcinfo, "clm_transitions_trans", "clm.stage_transitions", 0, TM_LEN,
+	v = range_state(fcinfo, tm_values, "clm.stage_transitions", 0, TM_LEN,
 					&r, &from, &to, &state);
 	if (PG_ARGISNULL(1))
 		PG_RETURN_ARRAYTYPE_P(state);
@@ -744,19 +757,16 @@ clm_transitions_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 
-/* checks an aggregate state array and returns its values */
-typedef int64 *(*range_state_check) (ArrayType *a);
-
 /*
  * Combine of the range aggregates (stage_transitions, stage_counts): states
  * are bigint[] whose elements 1 and 2 are the range, which must agree, and
  * whose elements from header on are added.
  */
 static Datum
-combine_range_states(FunctionCallInfo fcinfo, const char *fname,
-					 range_state_check check, int header, const char *what)
+combine_range_states(FunctionCallInfo fcinfo, range_state_check check, int header,
+					 const char *what)
 {
-	MemoryContext cxt = clm_agg_context(fcinfo, fname);
+	MemoryContext cxt = clm_agg_context(fcinfo);
 	ArrayType  *a;
 	ArrayType  *b;
 	int64	   *va;
@@ -779,14 +789,17 @@ combine_range_states(FunctionCallInfo fcinfo, const char *fname,
 		memcpy(ARR_DATA_PTR(a), vb, sizeof(int64) * len);
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
-	a = PG_GETARG_ARRAYTYPE_P(0);
+	a = clm_state_arg(fcinfo, 0);
 	va = check(a);
 	if (va[1] != vb[1] || va[2] != vb[2])
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot combine %s over different ranges", what)));
 	for (i = header; i < len; i++)
-		va[i] += vb[i];
+		if (pg_add_s64_overflow(va[i], vb[i], &va[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("cannot combine %s: a count is out of range", what)));
 	PG_RETURN_ARRAYTYPE_P(a);
 }
 
@@ -794,8 +807,7 @@ combine_range_states(FunctionCallInfo fcinfo, const char *fname,
 Datum
 clm_transitions_combine(PG_FUNCTION_ARGS)
 {
-	return combine_range_states(fcinfo, "clm_transitions_combine", tm_values, TM_HEADER,
-								"transition matrices");
+	return combine_range_states(fcinfo, tm_values, TM_HEADER, "transition matrices");
 }
 
 /* final: a copy of the state, so that later in-place updates cannot leak */
@@ -858,16 +870,28 @@ clm_transition_rows(PG_FUNCTION_ARGS)
 Datum
 clm_population_gap_trans(PG_FUNCTION_ARGS)
 {
-	ArrayType  *state = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *state;
 	float8	   *tv;
 	ClmProfile *p;
 	ClmStageHist h;
 	int32		as_of;
 	double		g;
 
+	/* a NULL state (a user's aggregate without initcond) is an empty one */
+	if (PG_ARGISNULL(0))
+	{
+		state = construct_array((Datum[]) {Float8GetDatum(0), Float8GetDatum(0),
+				Float8GetDatum(0)}, 3, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
+								TYPALIGN_DOUBLE);
+	}
+	else
+		state = clm_state_arg(fcinfo, 0);
 	if (ARR_NDIM(state) != 1 || ARR_DIMS(state)[0] != 3 || ARR_HASNULL(state) ||
 		ARR_ELEMTYPE(state) != FLOAT8OID)
-		elog(ERROR, "clm_population_gap_trans: expected a 3-element float8 array");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid clm.population_gap state"),
+				 errdetail("Expected a float8 array of 3 elements without NULLs: {count, sum, sum of squares}.")));
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		PG_RETURN_ARRAYTYPE_P(state);
 	as_of = clm_finite_date(PG_GETARG_DATEADT(2), "as_of");
@@ -877,16 +901,7 @@ clm_population_gap_trans(PG_FUNCTION_ARGS)
 	if (h.k < 2)
 		PG_RETURN_ARRAYTYPE_P(state);
 	g = own_mean_gap(&h);
-	if (AggCheckCallContext(fcinfo, NULL))
-	{
-		/* the state is ours: update it in place */
-		tv = (float8 *) ARR_DATA_PTR(state);
-		tv[0] += 1.0;
-		tv[1] += g;
-		tv[2] += g * g;
-		PG_RETURN_ARRAYTYPE_P(state);
-	}
-	state = PG_GETARG_ARRAYTYPE_P_COPY(0);
+	/* in place inside an aggregate, else on the copy clm_state_arg made */
 	tv = (float8 *) ARR_DATA_PTR(state);
 	tv[0] += 1.0;
 	tv[1] += g;
@@ -981,6 +996,13 @@ sc_add_customer(int64 *c, int32 from, int32 to, const ClmStageRules *r,
 	}
 }
 
+/* a stage-counts state (layout 1), checked */
+static int64 *
+sc_state_values(ArrayType *a)
+{
+	return sc_values(a, 1);
+}
+
 /* transition: add one customer's stage on every day of the range */
 Datum
 clm_stage_counts_trans(PG_FUNCTION_ARGS)
@@ -991,26 +1013,18 @@ clm_stage_counts_trans(PG_FUNCTION_ARGS)
 	int32		from,
 				to;
 
-	v = range_state(fcinfo, "clm_stage_counts_trans", "clm.stage_counts", CLM_N_STAGES,
+	v = range_state(fcinfo, sc_state_values, "clm.stage_counts", CLM_N_STAGES,
 					SC_HEADER, &r, &from, &to, &state);
 	if (!PG_ARGISNULL(1))
 		sc_add_customer(v + SC_HEADER, from, to, &r, PG_GETARG_CLM_PROFILE(1));
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 
-/* a stage-counts state (layout 1), checked */
-static int64 *
-sc_state_values(ArrayType *a)
-{
-	return sc_values(a, 1);
-}
-
 /* combine: add two states over the same range */
 Datum
 clm_stage_counts_combine(PG_FUNCTION_ARGS)
 {
-	return combine_range_states(fcinfo, "clm_stage_counts_combine", sc_state_values,
-								SC_HEADER, "stage counts");
+	return combine_range_states(fcinfo, sc_state_values, SC_HEADER, "stage counts");
 }
 
 /* final: the counts per day and stage (running sums of the deltas) */
@@ -1109,7 +1123,6 @@ clm_customer_stages_trans(PG_FUNCTION_ARGS)
 	ClmStageHist h;
 	int32		as_of;
 
-	(void) clm_agg_context(fcinfo, "clm_customer_stages_trans");
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

@@ -30,6 +30,12 @@ typedef enum ClmStage
 
 #define CLM_N_STAGES 8
 
+/*
+ * The smallest population gap accepted (days): days since a purchase (under
+ * 4e7) divided by it stays below DBL_MAX, so every gap ratio is finite.
+ */
+#define CLM_MIN_POPULATION_GAP	1e-300
+
 typedef struct ClmStageRules
 {
 	double		population_gap; /* g_pop, days, > 0 */
