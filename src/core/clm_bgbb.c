@@ -120,6 +120,7 @@ clm_bgbb_ll(const double *lp, const clm_obs *o, int n, double *grad)
 		par[k] = exp(lp[k]);
 	for (i = 0; i < n; i++)
 	{
+		clm_core_check_interrupts();
 		total += o[i].w * bgbb_ll1(par, o[i].v[0], o[i].v[1], o[i].v[2],
 								   grad ? d : NULL);
 		if (grad)
@@ -160,6 +161,10 @@ clm_bgbb_expected(const double *par, int nstar, double disc,
 	int			k;
 
 	for (k = 1; k <= nstar; k++)
+	{
+		if ((k & 4095) == 0)
+			clm_core_check_interrupts();
 		s += exp(head + clm_lbeta(par[2], par[3] + n + k) - k * log1p(disc));
+	}
 	return s;
 }

@@ -98,6 +98,9 @@ bg_ll(int m, const double *lp, const clm_obs *o, int n, double *grad)
 		uint64_t	bits;
 		int			slot;
 
+		if ((i & (CLM_INTERRUPT_EVERY - 1)) == 0)
+			clm_core_check_interrupts();
+
 		memcpy(&bits, &T, sizeof(bits));
 		slot = (int) ((bits * UINT64_C(0x9E3779B97F4A7C15)) >> 56);
 		if (lT_key[slot] == T)
@@ -274,6 +277,8 @@ beta_integrand(double u, double *out, void *vctx)
 		{
 			double		cur = g_of_p(p, ctx->R, ctx->unit * k);
 
+			if ((k & 4095) == 0)
+				clm_core_check_interrupts();
 			df /= (1.0 + ctx->disc);
 			s += (cur - prev) * df;
 			prev = cur;
@@ -472,6 +477,8 @@ bg_discounted_series(int m, const double *par, double disc, int horizon,
 					cur;
 		int			n;
 
+		if ((k & 63) == 0)
+			clm_core_check_interrupts();
 		for (n = 0; n < BG_DISC_MAXN; n++)
 		{
 			double		term;
@@ -572,7 +579,11 @@ clm_bg_p_k(int m, const double *par, int k, double t, double x, double t_x, doub
 	if (t <= 0)
 		return k == 0 ? 1.0 : 0.0;
 	for (j = 0; j < k; j++)
+	{
+		if ((j & 4095) == 0)
+			clm_core_check_interrupts();
 		cum += exp(lgamma(R + j) - lgamma(R) - lgamma(j + 1.0) + R * lq + j * lz);
+	}
 	nbk = exp(lgamma(R + k) - lgamma(R) - lgamma(k + 1.0) + R * lq + k * lz);
 	pk = exp(clm_lbeta(a, bb + k) - clm_lbeta(a, bb)) * nbk;
 	if (k > 0)

@@ -48,6 +48,8 @@ clm_gg_ll(const double *lp, const clm_obs *o, int n, double *grad)
 		double		lx = log(x),
 					lz = log(z);
 
+		if ((i & (CLM_INTERRUPT_EVERY - 1)) == 0)
+			clm_core_check_interrupts();
 		total += w * (lgamma(px + q) - lgamma(px) - lgq + q * lga + px * lx
 					  + (px - 1.0) * lz - (px + q) * lden);
 		if (grad)

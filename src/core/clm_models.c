@@ -164,6 +164,10 @@ clm_obs_check(int kind, const double *v)
 #define CLM_WARM_START_MIN		50000
 #define CLM_WARM_START_SAMPLE	10000
 #define CLM_WARM_START_MAXIT	40
+/* largest standard error of a log-parameter of a converged fit */
+#define CLM_SE_LOG_MAX			10.0
+/* largest |log-parameter| of a converged fit (e^20 = 4.9e8) */
+#define CLM_LOGPAR_MAX			20.0
 
 typedef struct fit_ctx
 {
@@ -206,7 +210,7 @@ warm_start(fit_ctx *ctx, int npar, double starts[][CLM_MAX_PAR], int nstarts,
 		   double *best, clm_optim_result *best_res)
 {
 	int			stride = ctx->n / CLM_WARM_START_SAMPLE + 1;
-	clm_obs    *sub = malloc(sizeof(clm_obs) * (ctx->n / stride + 1 + CLM_WARM_START_SAMPLE));
+	clm_obs    *sub = clm_core_alloc(sizeof(clm_obs) * (ctx->n / stride + 1 + CLM_WARM_START_SAMPLE));
 	int			nsub = 0,
 				cap = ctx->n / stride + 1 + CLM_WARM_START_SAMPLE,
 				i,
@@ -250,7 +254,7 @@ warm_start(fit_ctx *ctx, int npar, double starts[][CLM_MAX_PAR], int nstarts,
 			break;
 		}
 	}
-	free(sub);
+	clm_core_free(sub);
 	if (!found)
 		return false;
 	memcpy(th, sbest, sizeof(th));
@@ -286,6 +290,7 @@ clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 	double		se_log[CLM_MAX_PAR];
 	double		hess[CLM_MAX_PAR * CLM_MAX_PAR];
 	bool		have_hess = false;
+	bool		se_ok;
 
 	*hint = NULL;
 	memset(res, 0, sizeof(*res));
@@ -424,16 +429,35 @@ clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 	 * BFGS optimum (of the mean log-likelihood: times W for the total), else
 	 * from a Hessian of its own.
 	 */
-	if (isfinite(best_res.f) &&
+	se_ok = isfinite(best_res.f) &&
 		(have_hess ? clm_se_from_hessian(npar, hess, W, se_log) :
-		 clm_hessian_se(fit_obj, &ctx, npar, best, se_log)))
+		 clm_hessian_se(fit_obj, &ctx, npar, best, se_log));
+	for (k = 0; k < npar; k++)
+		res->se[k] = se_ok ? res->par[k] * se_log[k] : -1.0;
+
+	/*
+	 * A small gradient is not enough: where the optimum is at infinity (a
+	 * and b of BG/NBD growing together, say) the likelihood flattens out and
+	 * the gradient vanishes along the way.  Converged also requires the
+	 * second-order condition, a positive definite Hessian, every
+	 * log-parameter determined to within CLM_SE_LOG_MAX (a factor e^10), and
+	 * every parameter within e^+-CLM_LOGPAR_MAX (beyond, the fit is on a
+	 * ridge towards a limit model, e.g. Pareto/NBD's s and beta growing
+	 * together, where the Hessian by differences is rounding noise).
+	 */
+	if (res->converged)
 	{
-		for (k = 0; k < npar; k++)
-			res->se[k] = res->par[k] * se_log[k];
+		bool		flat = !se_ok;
+
+		for (k = 0; k < npar && !flat; k++)
+			flat = !(se_log[k] <= CLM_SE_LOG_MAX) || fabs(best[k]) > CLM_LOGPAR_MAX;
+		if (flat)
+		{
+			res->converged = false;
+			snprintf(res->message, sizeof(res->message), "%s",
+					 "no finite optimum: the likelihood is flat");
+		}
 	}
-	else
-		for (k = 0; k < npar; k++)
-			res->se[k] = -1.0;
 	if (!isfinite(res->ll))
 	{
 		*hint = "Check the inputs: the log-likelihood is not finite anywhere the optimiser looked.";

@@ -26,6 +26,25 @@
 #define CLM_MODELS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Supplied by whoever links the core (the PostgreSQL glue, the unit
+ * tests).  clm_core_check_interrupts is called by every loop that can run
+ * long (optimiser iterations and line searches, every CLM_INTERRUPT_EVERY
+ * tuples of a likelihood, quadrature panels, series terms); the glue
+ * implements it with CHECK_FOR_INTERRUPTS, which may not return (a cancel
+ * unwinds by longjmp), so the core keeps no memory of its own across a
+ * call: what it needs beyond the stack it takes from clm_core_alloc, which
+ * the glue implements with palloc (freed with the memory context when an
+ * error unwinds).  clm_core_alloc returns NULL when it cannot allocate.
+ */
+extern void clm_core_check_interrupts(void);
+extern void *clm_core_alloc(size_t size);
+extern void clm_core_free(void *p);
+
+/* a likelihood checks for interrupts once every this many tuples */
+#define CLM_INTERRUPT_EVERY 256
 
 #define CLM_MAX_PAR 4
 

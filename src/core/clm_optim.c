@@ -16,6 +16,10 @@
 #include "clm_models.h"
 
 #define CLM_THETA_MAX 25.0
+/* smallest line-search move of a log-parameter told apart from rounding */
+#define CLM_STEP_MIN 1e-10
+/* relative decrease of f at the level of rounding */
+#define CLM_FTOL_ROUND 1e-14
 #define NMAX CLM_MAX_PAR
 
 /* objective value with non-finite mapped to +inf */
@@ -56,8 +60,19 @@ clamp(int n, double *th)
  * BFGS on the inverse Hessian with an Armijo backtracking line search.
  * Converged when the largest gradient component is below 1e-7 (the
  * objective is a mean log-likelihood per customer, so this is a relative
- * criterion), or when a full line search cannot decrease f any further
- * while the gradient is already below 1e-4.
+ * criterion), or, with the gradient already below 1e-4, when no step can
+ * be told from rounding any more:
+ *
+ *	- the line search cannot decrease f with a step that moves some
+ *	  log-parameter by more than CLM_STEP_MIN, or
+ *	- two iterations in a row decrease f by less than CLM_FTOL_ROUND
+ *	  relative (a few units in the last place of a sum of many terms).
+ *
+ * Near the optimum the gradient of a sum over tens of thousands of tuples
+ * carries rounding noise around 1e-7 itself; without these two tests the
+ * line search then accepted steps of 1e-10 that "decreased" f by one unit
+ * in the last place, by chance, up to the iteration limit: whether a fit
+ * took 17 or 1,015 iterations depended on the rounding of one tuple.
  */
 void
 clm_bfgs(clm_obj_fn f, void *ctx, int n, double *theta, int maxit,
@@ -74,7 +89,8 @@ clm_bfgs(clm_obj_fn f, void *ctx, int n, double *theta, int maxit,
 	double		fx;
 	int			it,
 				i,
-				j;
+				j,
+				stalled = 0;
 
 	memset(H, 0, sizeof(H));
 	for (i = 0; i < n; i++)
@@ -101,6 +117,7 @@ clm_bfgs(clm_obj_fn f, void *ctx, int n, double *theta, int maxit,
 					yHy = 0.0;
 		int			ls;
 
+		clm_core_check_interrupts();
 		for (i = 0; i < n; i++)
 			if (fabs(g[i]) > gmax)
 				gmax = fabs(g[i]);
@@ -135,8 +152,9 @@ clm_bfgs(clm_obj_fn f, void *ctx, int n, double *theta, int maxit,
 				dmax = fabs(d[i]);
 		if (dmax > 5.0)
 			step = 5.0 / dmax;
-		for (ls = 0; ls < 60; ls++)
+		for (ls = 0; ls < 60 && step * dmax >= CLM_STEP_MIN; ls++)
 		{
+			clm_core_check_interrupts();
 			for (i = 0; i < n; i++)
 				tn[i] = theta[i] + step * d[i];
 			clamp(n, tn);
@@ -145,7 +163,7 @@ clm_bfgs(clm_obj_fn f, void *ctx, int n, double *theta, int maxit,
 				break;
 			step *= 0.5;
 		}
-		if (ls == 60 || !(fnew <= fx))
+		if (ls == 60 || step * dmax < CLM_STEP_MIN || !(fnew <= fx))
 		{
 			if (gmax < 1e-4)
 			{
@@ -178,7 +196,15 @@ clm_bfgs(clm_obj_fn f, void *ctx, int n, double *theta, int maxit,
 		}
 		memcpy(theta, tn, sizeof(double) * n);
 		memcpy(g, gn, sizeof(double) * n);
+		stalled = (fx - fnew <= CLM_FTOL_ROUND * fabs(fx)) ? stalled + 1 : 0;
 		fx = fnew;
+		if (stalled >= 2 && gmax < 1e-4)
+		{
+			res->iterations = it + 1;
+			res->converged = true;
+			res->reason = "no further decrease possible (gradient small)";
+			break;
+		}
 	}
 	res->f = fx;
 	for (i = 0; i < n; i++)
@@ -217,6 +243,7 @@ clm_nelder_mead(clm_obj_fn f, void *ctx, int n, double *theta, int maxit,
 					nh = 0;
 		double		fr;
 
+		clm_core_check_interrupts();
 		for (i = 0; i <= n; i++)
 		{
 			if (F[i] > F[hi])
@@ -427,6 +454,7 @@ clm_newton_polish(clm_obj_fn f, void *ctx, int n, double *theta, int maxit,
 					j,
 					k;
 
+		clm_core_check_interrupts();
 		f0 = eval(f, ctx, theta, g);
 		if (!isfinite(f0))
 			break;

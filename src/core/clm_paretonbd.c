@@ -444,6 +444,7 @@ clm_paretonbd_ll(const double *lp, const clm_obs *o, int n, double *grad)
 		par[k] = exp(lp[k]);
 	for (i = 0; i < n; i++)
 	{
+		clm_core_check_interrupts();
 		/* sorted by x: gamma terms once per distinct x */
 		if (o[i].v[0] != cx)
 		{

@@ -40,6 +40,8 @@ clm_sbg_ll(const double *lp, const clm_obs *o, int n, double *grad)
 		double		t = o[i].v[0],
 					w = o[i].w;
 
+		if ((i & (CLM_INTERRUPT_EVERY - 1)) == 0)
+			clm_core_check_interrupts();
 		if (o[i].v[1] > 0.5)
 		{
 			/* churned in period t */

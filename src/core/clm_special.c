@@ -132,6 +132,7 @@ clm_quad_geometric(clm_vec_fn f, void *ctx, int nf,
 		double		panel0 = 0.0;
 		int			last = 0;
 
+		clm_core_check_interrupts();
 		if (b >= hi)
 		{
 			b = hi;

@@ -31,6 +31,7 @@ main(void)
 	run("test_rng", test_rng);
 	run("test_models", test_models_run);
 	run("test_models_recovery", test_models_recovery_run);
+	run("test_optim", test_optim_run);
 
 	printf("%d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed == 0 ? 0 : 1;

@@ -50,5 +50,6 @@ extern int	unit_failed;
 extern void test_rng(void);
 extern void test_models_run(void);
 extern void test_models_recovery_run(void);
+extern void test_optim_run(void);
 
 #endif							/* CLM_UNIT_H */
