@@ -195,6 +195,9 @@ gen_push(GenBuffer *buf, const GenParams *par, double t_w, GenKind kind)
 	GenEvent   *e;
 	TimestampTz ts;
 
+	/* a customer may have millions of events: stay cancellable */
+	if ((buf->n & 0xFFFF) == 0xFFFF)
+		CHECK_FOR_INTERRUPTS();
 	if (buf->n >= buf->cap)
 	{
 		if (buf->cap >= GEN_MAX_CUSTOMER_EVENTS)
@@ -306,6 +309,28 @@ gen_event_cmp(const void *a, const void *b)
 }
 
 /*
+ * gen_event_cmp for the sort of long histories, checking for interrupts
+ * once every 2^20 comparisons (the sort is in place and allocates nothing,
+ * so an error may unwind out of it)
+ */
+static uint32 gen_sort_count = 0;
+
+static inline int
+gen_event_cmp_sort(const GenEvent *a, const GenEvent *b)
+{
+	if ((++gen_sort_count & 0xFFFFF) == 0)
+		CHECK_FOR_INTERRUPTS();
+	return gen_event_cmp(a, b);
+}
+
+#define ST_SORT gen_event_sort
+#define ST_ELEMENT_TYPE GenEvent
+#define ST_COMPARE(a, b) gen_event_cmp_sort(a, b)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/*
  * Put the customer's events in time order.
  *
  * The buffer holds two sorted runs (purchases, then other events) plus
@@ -321,7 +346,7 @@ gen_sort(GenBuffer *buf)
 
 	if (buf->n > 64)
 	{
-		qsort(ev, buf->n, sizeof(GenEvent), gen_event_cmp);
+		gen_event_sort(ev, buf->n);
 		return;
 	}
 	for (i = 1; i < buf->n; i++)
@@ -653,6 +678,8 @@ clm_generate_events(PG_FUNCTION_ARGS)
 		{
 			const GenEvent *e = &buf.ev[j];
 
+			if ((j & 4095) == 4095)
+				CHECK_FOR_INTERRUPTS();
 			values[1] = TimestampTzGetDatum(e->ts);
 			values[2] = type_text[e->kind];
 			if (e->kind == GEN_PURCHASE || e->kind == GEN_REFUND)

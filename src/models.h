@@ -1,0 +1,86 @@
+/*-------------------------------------------------------------------------
+ *
+ * models.h
+ *	  The clm model value and histogram state types shared by the model
+ *	  glue files: model_hist.c (clm.model_histogram: the fit aggregates'
+ *	  state), model_fit.c (transition and final functions of the fits),
+ *	  model_value.c (clm.model), model_predict.c (the predictions) and
+ *	  model_metrics.c (ROC AUC, Brier score).
+ *
+ * The numerical work is in src/core (plain C); these files translate its
+ * results and messages into datums and ereport()s.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef CLM_MODELS_GLUE_H
+#define CLM_MODELS_GLUE_H
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+
+#include "clm_models.h"
+
+/* histogram kind for the score-metric aggregates (not a model) */
+#define CLM_HIST_SCORES 100
+/*
+ * Largest histogram (54000 beyond): the state is a varlena, at most 1 GB
+ * (MaxAllocSize), 32 bytes a tuple.  (0.1 promised 50,000,000 but failed
+ * with XX000 "invalid memory alloc request size" from about 33.5 million.)
+ */
+#define CLM_HIST_MAX_TUPLES 33000000
+#define CLM_HIST_INIT_CAP 64
+
+/*
+ * clm.model_histogram: weighted distinct input tuples of a fit.  The
+ * varlena may carry spare capacity after the n used tuples while an
+ * aggregate builds it (the size covers the capacity, so that the
+ * executor's copies keep it); tuples may then be unsorted and repeated.
+ * Every reader compacts a copy (sorted, distinct, weights summed).
+ */
+typedef struct ClmHist
+{
+	int32		vl_len_;
+	int32		kind;
+	int32		n;
+	int32		compact;		/* 1 when sorted and distinct */
+	clm_obs		tuples[FLEXIBLE_ARRAY_MEMBER];
+} ClmHist;
+
+#define HIST_HDRSZ offsetof(ClmHist, tuples)
+#define HIST_CAP(h) ((int) ((VARSIZE(h) - HIST_HDRSZ) / sizeof(clm_obs)))
+
+/* clm.model: a fitted (or user-made) model value */
+typedef struct ClmModel
+{
+	int32		vl_len_;
+	int32		kind;
+	int32		converged;
+	int32		iterations;
+	int32		n_distinct;
+	int32		pad;
+	double		n_customers;
+	double		ll;
+	double		par[CLM_MAX_PAR];
+	double		se[CLM_MAX_PAR];	/* NaN when not available */
+	char		message[64];
+} ClmModel;
+
+#define DatumGetClmHist(d) ((ClmHist *) PG_DETOAST_DATUM(d))
+#define DatumGetClmModel(d) ((ClmModel *) PG_DETOAST_DATUM(d))
+
+/* model_hist.c */
+extern const char *clm_hist_kind_name(int kind);
+extern ClmHist *clm_hist_new(int kind, int cap);
+extern ClmHist *clm_hist_copy_compact(const ClmHist *src);
+extern void clm_hist_check(const ClmHist *h);
+extern void clm_hist_check_tuples(const ClmHist *h);
+extern Datum clm_hist_add(FunctionCallInfo fcinfo, int kind, const double *v, double w);
+extern bool clm_arg_f8(FunctionCallInfo fcinfo, int i, double *out);
+extern bool clm_parse_f8(char **p, double *out);
+extern int32 clm_recv_int4(StringInfo buf, const char *type);
+extern double clm_recv_float8(StringInfo buf, const char *type);
+
+/* model_value.c */
+extern ClmModel *clm_model_get(Datum d);
+
+#endif							/* CLM_MODELS_GLUE_H */
