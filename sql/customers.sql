@@ -30,7 +30,7 @@ CREATE TEMP TABLE cpr AS
 -- 4: prospect, last seen 28 days ago
 -- 5: no event on or before the day: NULL stage
 SELECT r.* FROM (SELECT clm.customer_stages(customer, p, '2025-03-01') AS s FROM cpr) x,
-     clm.customer_stage_rows(x.s) r ORDER BY customer_id;
+     clm.customer_stage_rows(x.s, population_gap_days => NULL) r ORDER BY customer_id;
 -- with g = 30 given: 3 has E = 30, ratio 3 -> at_risk; 1: E = (60 + 20)/4 = 20,
 -- ratio 1.95 -> active; 2: E = (60 + 182)/3 = 80.67, ratio 3.01 -> at_risk
 SELECT customer_id, stage, reason
@@ -44,7 +44,7 @@ FROM (SELECT clm.customer_stages(customer, p, '2025-03-01') AS s FROM cpr) x,
 -- E = 30, t = 90 -> at_risk)
 SELECT customer_id, stage, expected_gap_days
 FROM (SELECT clm.customer_stages(customer, p, '2025-03-01') AS s FROM cpr WHERE customer IN (3, 4)) x,
-     clm.customer_stage_rows(x.s) r ORDER BY customer_id;
+     clm.customer_stage_rows(x.s, population_gap_days => NULL) r ORDER BY customer_id;
 
 -- RFM as of 2025-03-01 with n = 3: N = 3 customers have a purchase on or
 -- before the day (4 has none, 5 buys later: no rows), no segment map.
@@ -104,7 +104,7 @@ SELECT count(*) AS customers,
                           OR o.days_since_last_purchase IS DISTINCT FROM (s).days_since_last_purchase
                           OR o.gap_ratio IS DISTINCT FROM (s).gap_ratio) AS differ
 FROM (SELECT clm.customer_stages(customer_id, p, '2025-06-30') AS st FROM gpr) x,
-     clm.customer_stage_rows(x.st) o
+     clm.customer_stage_rows(x.st, population_gap_days => NULL) o
 JOIN (SELECT customer_id,
              clm.stage(p, '2025-06-30', (SELECT clm.population_gap(p, '2025-06-30') FROM gpr)) AS s
       FROM gpr) e USING (customer_id);

@@ -55,7 +55,7 @@ SET max_parallel_workers_per_gather = 2;
 SELECT md5(string_agg(format('%s %s %s %s %s', customer_id, stage, reason,
                              round(expected_gap_days::numeric, 9), round(gap_ratio::numeric, 9)),
                       ',' ORDER BY customer_id)) AS par_cs
-FROM clm.customer_stage_rows((SELECT clm.customer_stages(customer, p, '2025-06-30') FROM journey_par)) \gset
+FROM clm.customer_stage_rows((SELECT clm.customer_stages(customer, p, '2025-06-30') FROM journey_par), population_gap_days => NULL) \gset
 SELECT md5(string_agg(format('%s %s %s %s', customer_id, rfm_code, total_spend, segment),
                       ',' ORDER BY customer_id)) AS par_cr
 FROM clm.customer_rfm_rows((SELECT clm.customer_rfm(customer, p, '2025-06-30') FROM journey_par)) \gset
@@ -66,7 +66,7 @@ SELECT md5(string_agg(format('%s %s %s %s %s', customer_id, stage, reason,
                              round(expected_gap_days::numeric, 9), round(gap_ratio::numeric, 9)),
                       ',' ORDER BY customer_id)) = :'par_cs' AS same_customer_stages,
        count(*) AS customers
-FROM clm.customer_stage_rows((SELECT clm.customer_stages(customer, p, '2025-06-30') FROM journey_par));
+FROM clm.customer_stage_rows((SELECT clm.customer_stages(customer, p, '2025-06-30') FROM journey_par), population_gap_days => NULL);
 SELECT md5(string_agg(format('%s %s %s %s', customer_id, rfm_code, total_spend, segment),
                       ',' ORDER BY customer_id)) = :'par_cr' AS same_customer_rfm,
        count(*) AS customers

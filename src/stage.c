@@ -47,6 +47,8 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
 
 #include "compat.h"
 #include "customers.h"
@@ -115,10 +117,70 @@ clm_stage_rules_check(const ClmStageRules *r)
 }
 
 /*
+ * Read the rules from a clm.stage_rules value, argument arg: a composite of
+ * the seven rules in the order of the scalar arguments.  The value may come
+ * from anywhere (a table, a ROW() cast), so its row type is checked field by
+ * field; a NULL field is an error, except the population gap with
+ * gap_nullable.  Returns whether the population gap was given.
+ */
+static bool
+rules_from_row(FunctionCallInfo fcinfo, int arg, ClmStageRules *r, bool gap_nullable)
+{
+	static const Oid field_types[7] = {FLOAT8OID, FLOAT8OID, INT4OID, FLOAT8OID,
+	FLOAT8OID, FLOAT8OID, BOOLOID};
+	HeapTupleHeader th = PG_GETARG_HEAPTUPLEHEADER(arg);
+	TupleDesc	desc;
+	HeapTupleData tuple;
+	Datum		values[7];
+	bool		nulls[7];
+	int			i;
+	bool		ok;
+
+	desc = lookup_rowtype_tupdesc(HeapTupleHeaderGetTypeId(th), HeapTupleHeaderGetTypMod(th));
+	ok = desc->natts == 7;
+	for (i = 0; ok && i < 7; i++)
+		ok = !TupleDescAttr(desc, i)->attisdropped &&
+			TupleDescAttr(desc, i)->atttypid == field_types[i];
+	if (!ok)
+	{
+		ReleaseTupleDesc(desc);
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("stage rules must be a clm.stage_rules value"),
+				 errhint("Make one with clm.stage_rules(...).")));
+	}
+	tuple.t_len = HeapTupleHeaderGetDatumLength(th);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = th;
+	heap_deform_tuple(&tuple, desc, values, nulls);
+	ReleaseTupleDesc(desc);
+	for (i = gap_nullable ? 1 : 0; i < 7; i++)
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("stage rules must not be NULL"),
+					 gap_nullable ?
+					 errhint("Only population_gap_days may be NULL: it is then computed from the customers.") : 0));
+	r->population_gap = nulls[0] ? 30.0 : DatumGetFloat8(values[0]);
+	r->prior_strength = DatumGetFloat8(values[1]);
+	r->new_days = DatumGetInt32(values[2]);
+	r->active_ratio = DatumGetFloat8(values[3]);
+	r->at_risk_ratio = DatumGetFloat8(values[4]);
+	r->lapsed_ratio = DatumGetFloat8(values[5]);
+	r->fixed_days = DatumGetBool(values[6]);
+	clm_stage_rules_check(r);
+	return !nulls[0];
+}
+
+/*
  * Read the rules from arguments first .. first+6 (defaults for missing
- * ones) and check them.  With gap_nullable, a NULL population gap leaves the
- * default 30 and returns false (the caller computes it); every other NULL
- * rule is an error.  Returns whether the population gap was given.
+ * ones), or from one clm.stage_rules value in argument first (the forms that
+ * take a rules value), and check them.  With gap_nullable, a NULL population
+ * gap leaves the default 30 and returns false (the caller computes it);
+ * every other NULL rule is an error.  Returns whether the population gap was
+ * given.  The defaults here are those of clm.stage_rules() and of the SQL
+ * signatures.
  */
 static bool
 rules_read(FunctionCallInfo fcinfo, int first, ClmStageRules *r, bool gap_nullable)
@@ -126,6 +188,19 @@ rules_read(FunctionCallInfo fcinfo, int first, ClmStageRules *r, bool gap_nullab
 	int			i;
 	bool		gap_given;
 
+	if (PG_NARGS() == first + 1)
+	{
+		Oid			t = get_fn_expr_argtype(fcinfo->flinfo, first);
+
+		if (OidIsValid(t) && t != FLOAT8OID && type_is_rowtype(t))
+		{
+			if (PG_ARGISNULL(first))
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("stage rules must not be NULL")));
+			return rules_from_row(fcinfo, first, r, gap_nullable);
+		}
+	}
 	r->population_gap = 30.0;
 	r->prior_strength = 2.0;
 	r->new_days = 30;

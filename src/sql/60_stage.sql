@@ -201,7 +201,7 @@ CREATE AGGREGATE @extschema@.customer_stages(customer_id bigint, p @extschema@.p
 COMMENT ON AGGREGATE @extschema@.customer_stages(bigint, @extschema@.profile, date) IS 'every customer''s purchase history as of the day, 32 bytes a customer, in one pass over the profiles; expand with clm.customer_stage_rows (stages with the population gap of the same customers)';
 
 CREATE FUNCTION @extschema@.customer_stage_rows(s bigint[],
-    population_gap_days double precision DEFAULT NULL,
+    population_gap_days double precision DEFAULT 30,
     prior_strength double precision DEFAULT 2,
     new_days integer DEFAULT 30,
     active_ratio double precision DEFAULT 2,
@@ -213,4 +213,4 @@ CREATE FUNCTION @extschema@.customer_stage_rows(s bigint[],
     OUT gap_ratio double precision)
     RETURNS SETOF record
     AS 'MODULE_PATHNAME', 'clm_customer_stage_rows' LANGUAGE C IMMUTABLE PARALLEL SAFE ROWS 1000;
-COMMENT ON FUNCTION @extschema@.customer_stage_rows(bigint[], double precision, double precision, integer, double precision, double precision, double precision, boolean) IS 'the stage of every customer of a clm.customer_stages value, as clm.stage as of its day; population_gap_days NULL (the default) is the population gap of the same customers (clm.population_gap), 30 if none has two purchase days';
+COMMENT ON FUNCTION @extschema@.customer_stage_rows(bigint[], double precision, double precision, integer, double precision, double precision, double precision, boolean) IS 'the stage of every customer of a clm.customer_stages value, as clm.stage as of its day, with the same default rules (clm.stage_rules()); population_gap_days => NULL is the population gap of the same customers (clm.population_gap), 30 if none has two purchase days';

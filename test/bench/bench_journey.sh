@@ -142,7 +142,7 @@ ANALYZE profiles;
 SELECT '@@Q ' || :'QN' || ' ' || extract(epoch FROM clock_timestamp()) AS m \\g
 CREATE TEMP TABLE j_stage AS
 SELECT r.* FROM (SELECT clm.customer_stages(customer_id, p, date '$ASOF' - 1) AS s FROM profiles) x,
-     clm.customer_stage_rows(x.s) r;
+     clm.customer_stage_rows(x.s, population_gap_days => NULL) r;
 SELECT '@@E ' || :'QN' || ' ' || extract(epoch FROM clock_timestamp()) AS m \\g
 
 \\set QN J_stage_2pass
