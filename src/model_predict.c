@@ -24,7 +24,7 @@ require_kind(const ClmModel *m, clm_prediction what, const char *fname)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s does not apply to a %s model", fname, clm_kind_name(m->kind)),
-				 errhint("See the table of predictions per model kind in the README (CLV and churn models, Predictions).")));
+				 errhint("See the table of predictions per model kind in docs/models.md, Predictions.")));
 }
 
 /* validate a customer's (x, t_x, T) for the model's kind */

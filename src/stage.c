@@ -4,7 +4,7 @@
  *	  Lifecycle stage of a customer as of a day, stage history, stage
  *	  changes and the transition-matrix aggregate.
  *
- * Definitions (the README, "The customer journey", has the reference text).  Let d_1 < ... <
+ * Definitions (docs/journey.md has the reference text).  Let d_1 < ... <
  * d_k be the customer's purchase days on or before the day D, and g the
  * population gap (days), kappa the prior strength.
  *

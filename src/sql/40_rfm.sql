@@ -1,5 +1,5 @@
 -- RFM: breakpoints (tie-aware quantiles or fixed thresholds), scores,
--- segment maps as data (src/rfm.c; README "RFM scores and segments").
+-- segment maps as data (src/rfm.c; docs/rfm.md).
 
 -- The breakpoints value: n scores, thresholds of scores 2..n for R, F and M.
 CREATE TYPE @extschema@.rfm_breakpoints;

@@ -1,4 +1,4 @@
--- Feedback: NPS and CSAT aggregates (src/feedback.c; README "RFM scores and segments, NPS and CSAT").
+-- Feedback: NPS and CSAT aggregates (src/feedback.c; docs/rfm.md).
 
 CREATE TYPE @extschema@.nps_result AS (
     nps double precision,

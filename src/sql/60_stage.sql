@@ -1,5 +1,5 @@
 -- Lifecycle stages: stage as of a day, stage history, stage changes and the
--- transition matrix (src/stage.c; definitions in the README, "The customer journey").
+-- transition matrix (src/stage.c; definitions in docs/journey.md).
 
 CREATE TYPE @extschema@.stage_result AS (
     stage text,

@@ -1,5 +1,5 @@
 -- Lifecycle counts per period: new, returning, resurrecting, dormant and the
--- pulse ratio (src/lifecycle.c; definitions in the README, "The customer journey").
+-- pulse ratio (src/lifecycle.c; definitions in docs/journey.md).
 -- State and result: bigint[] (a real type with text and binary I/O, so that
 -- partial aggregation can move it between nodes); read it with
 -- clm.lifecycle_rows.

@@ -1,4 +1,4 @@
--- Cohort retention (src/retention.c; definitions in the README, "The customer journey").
+-- Cohort retention (src/retention.c; definitions in docs/journey.md).
 -- State and result: bigint[] (a real type with text and binary I/O, so that
 -- partial aggregation can move it between nodes); read it with
 -- clm.retention_rows.

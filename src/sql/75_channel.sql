@@ -1,4 +1,4 @@
--- Channel preference (src/channel.c; definitions in the README, "The customer journey").
+-- Channel preference (src/channel.c; definitions in docs/journey.md).
 
 CREATE FUNCTION @extschema@.channel_ranking(p @extschema@.profile, as_of date DEFAULT CURRENT_DATE,
     half_life_days double precision DEFAULT 30,
