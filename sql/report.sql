@@ -153,6 +153,40 @@ SELECT array_agg(m[1]::bigint ORDER BY ord) = (SELECT array_agg(customer_id ORDE
                                                (SELECT * FROM rep.customers WHERE clv IS NOT NULL ORDER BY clv DESC, customer_id LIMIT 10) t) AS top_equal
   FROM page, regexp_matches(substring(html FROM '<table id="top-customers">.*'), '<tr><th scope="row" class="text">([^<]+)</th>', 'g') WITH ORDINALITY x(m, ord);
 
+-- without a tracked source: clm.report_profiles on the source's profiles
+-- with the source's settings draws the same page (but for the header, the
+-- title and the footer), and leaves no temporary table behind
+CREATE TABLE ppage AS
+SELECT clm.report_profiles('rep.profiles', settings => (SELECT settings FROM clm.tracked_source WHERE name = 'rep')) AS html;
+SELECT regexp_replace(p.html, '<title>.*?</title>|<header>.*?</header>|<footer>.*?</footer>', '', 'g')
+     = regexp_replace(r.html, '<title>.*?</title>|<header>.*?</header>|<footer>.*?</footer>', '', 'g') AS same_page,
+       length(p.html) > 100000 AS long, (SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()) AS temp_tables_left
+  FROM ppage p, page r;
+SELECT substring(html FROM '<p>As of .*?</p>') AS about FROM ppage;
+-- other columns, duplicate customer ids (merged), as_of given, a title
+CREATE TABLE myprofiles AS
+SELECT customer_id AS cid, clm.profile(occurred_at, amount) AS p FROM ev WHERE occurred_at < '2024-01-01' GROUP BY 1
+UNION ALL
+SELECT customer_id, clm.profile(occurred_at, amount) FROM ev WHERE occurred_at >= '2024-01-01' GROUP BY 1;
+SELECT c.well_formed, c.self_contained, c.sections,
+       (regexp_match(html, 'id="kpi-customers" data-value="([0-9]+)"'))[1] AS customers,
+       (regexp_match(html, '<time id="as-of" datetime="([^"]+)">'))[1] AS as_of,
+       html LIKE '%<h1>Mine &amp; &lt;yours&gt;</h1>%' AS title
+  FROM (SELECT clm.report_profiles('myprofiles', '2024-07-01', '{"rfm_map": "grid10"}', 'Mine & <yours>', 'cid', 'p') AS html) x,
+       rep_checks(x.html) c;
+\set VERBOSITY sqlstate
+SELECT clm.report_profiles(NULL);
+SELECT clm.report_profiles('myprofiles');
+SELECT clm.report_profiles('myprofiles', customer_column => 'cid', profile_column => 'cid');
+SELECT clm.report_profiles('myprofiles', customer_column => 'cid', profile_column => 'p', settings => '{"model": "weibull"}');
+SELECT clm.report_profiles('myprofiles', customer_column => 'cid', profile_column => 'p', settings => '[1]');
+CREATE TEMPORARY TABLE clm_fit (x int);
+SELECT clm.report_profiles('myprofiles', customer_column => 'cid', profile_column => 'p');
+\set VERBOSITY default
+SELECT clm.report_profiles('myprofiles', customer_column => 'cid', profile_column => 'cid');
+SELECT clm.report_profiles('myprofiles', customer_column => 'cid', profile_column => 'p');
+DROP TABLE pg_temp.clm_fit;
+
 -- without a fixed as_of there is no holdout: the calibration says so
 CREATE TABLE ev2 AS SELECT * FROM clm.generate_events(60, seed => 8);
 SELECT action FROM clm.track('ev2', 'customer_id', 'occurred_at', 'amount', target_schema => 'rep2');
@@ -245,8 +279,10 @@ SELECT clm.report('no such source');
 \set VERBOSITY default
 SELECT clm.report(NULL, 'title');
 SELECT clm.report('no such source');
--- volatility, search_path, comments of the report functions
-SELECT p.proname, p.provolatile, p.proconfig, obj_description(p.oid, 'pg_proc') IS NOT NULL AS commented
+-- volatility, a pinned search_path (or a SQL-standard body, bound at creation), comments
+SELECT p.proname, p.provolatile,
+       CASE WHEN p.prosqlbody IS NOT NULL THEN 'sql body' ELSE array_to_string(p.proconfig, ', ') END AS names_bound_by,
+       obj_description(p.oid, 'pg_proc') IS NOT NULL AS commented
   FROM pg_proc p WHERE p.pronamespace = 'clm'::regnamespace AND (p.proname LIKE 'report%' OR p.proname = 'html_escape')
  ORDER BY 1, 2;
 

@@ -10,39 +10,36 @@
 -- Numbers are formatted with to_char patterns using "," and "." (not the
 -- locale's G and D), so the page is the same whatever lc_numeric says.
 
+-- The small helpers called for every cell of a chart are SQL-standard bodies
+-- (RETURN ...: names bound when the extension is created, no search_path to
+-- pin), which the planner inlines; a function with a SET clause is never
+-- inlined, and costs a configuration save and restore per call.
+
 -- HTML (and XML) escaping of a text.
 CREATE FUNCTION @extschema@.html_escape(s text)
     RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $fn$
-    SELECT replace(replace(replace(replace(replace(s, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'),
-                   '"', '&quot;'), '''', '&#39;')
-$fn$;
+RETURN pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
+           s, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;');
 COMMENT ON FUNCTION @extschema@.html_escape(text) IS 'the text with & < > " and '' replaced by HTML character references (safe in HTML and XML text and quoted attributes)';
 
 -- A number for display: thousands separated by ",", a fixed number of decimals.
 CREATE FUNCTION @extschema@.report_num(x double precision, decimals integer DEFAULT 0)
     RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $fn$
-    SELECT CASE
+RETURN CASE
         WHEN x IS NULL THEN '&#8211;'
         WHEN x = 'NaN'::float8 OR x = 'Infinity'::float8 OR x = '-Infinity'::float8 THEN 'n/a'
-        WHEN abs(x) >= 1e15 THEN x::text
-        ELSE to_char(round(x::numeric, least(greatest(coalesce(decimals, 0), 0), 6)),
-                     'FM999,999,999,999,990' || CASE WHEN coalesce(decimals, 0) > 0
-                                                     THEN '.' || repeat('0', least(decimals, 6)) ELSE '' END)
-    END
-$fn$;
+        WHEN pg_catalog.abs(x) >= 1e15 THEN x::text
+        ELSE pg_catalog.to_char(pg_catalog.round(x::numeric, LEAST(GREATEST(COALESCE(decimals, 0), 0), 6)),
+                     'FM999,999,999,999,990' OPERATOR(pg_catalog.||)
+                     CASE WHEN COALESCE(decimals, 0) > 0
+                          THEN '.' OPERATOR(pg_catalog.||) pg_catalog.repeat('0', LEAST(decimals, 6)) ELSE '' END)
+    END;
 COMMENT ON FUNCTION @extschema@.report_num(double precision, integer) IS 'internal: a number as the report shows it (1,234.5; "n/a" for NaN and infinities; an en dash for NULL), independent of lc_numeric';
 
 -- A coordinate for SVG: one decimal, always a "." (numeric output).
 CREATE FUNCTION @extschema@.report_px(x double precision)
     RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $fn$
-    SELECT round(x::numeric, 1)::text
-$fn$;
+RETURN pg_catalog.round(x::numeric, 1)::text;
 COMMENT ON FUNCTION @extschema@.report_px(double precision) IS 'internal: an SVG coordinate (one decimal)';
 
 -- A round axis step (1, 2 or 5 times a power of ten) near a rough step.
@@ -113,6 +110,7 @@ section { margin: 26px 0; padding: 16px 18px; background: var(--panel); border: 
 .kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: 10px; margin: 10px 0 0; }
 .kpis div { background: var(--bg); border: 1px solid var(--border); border-radius: 6px; padding: 10px 12px; }
 .kpis dt { color: var(--muted); font-size: 12px; } .kpis dd { margin: 2px 0 0; font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }
+figure { margin: 0; }
 svg.chart { display: block; max-width: 100%; height: auto; margin: 8px 0; }
 svg.chart text { fill: var(--fg); font-size: 11px; font-family: inherit; }
 svg.chart text.tick { fill: var(--muted); font-size: 10px; }
@@ -150,12 +148,9 @@ COMMENT ON FUNCTION @extschema@.report_style() IS 'internal: the style sheet of 
 -- The colour class of a lifecycle stage, and its place in the flow diagram.
 CREATE FUNCTION @extschema@.report_stage_order(stage text)
     RETURNS integer LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $fn$
-    SELECT CASE stage WHEN 'none' THEN 0 WHEN 'prospect' THEN 1 WHEN 'new' THEN 2 WHEN 'active' THEN 3
-                      WHEN 'reactivated' THEN 4 WHEN 'at_risk' THEN 5 WHEN 'lapsed' THEN 6
-                      WHEN 'churned' THEN 7 ELSE 8 END
-$fn$;
+RETURN CASE stage WHEN 'none' THEN 0 WHEN 'prospect' THEN 1 WHEN 'new' THEN 2 WHEN 'active' THEN 3
+                  WHEN 'reactivated' THEN 4 WHEN 'at_risk' THEN 5 WHEN 'lapsed' THEN 6
+                  WHEN 'churned' THEN 7 ELSE 8 END;
 COMMENT ON FUNCTION @extschema@.report_stage_order(text) IS 'internal: the order of the lifecycle stages in the report (0 none ... 7 churned, 8 anything else); also their colour class s0 .. s8';
 
 -- A section of the page: heading, content.
@@ -167,41 +162,87 @@ AS $fn$
 $fn$;
 COMMENT ON FUNCTION @extschema@.report_section(text, text, text) IS 'internal: one section of the report (heading and content must be escaped already)';
 
+-- The CLV histogram's bin edges: 1, 2 and 5 per decade (CLV is heavy-tailed).
+CREATE FUNCTION @extschema@.report_clv_edges()
+    RETURNS double precision[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN ARRAY[0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5,
+             1e6, 2e6, 5e6, 1e7, 2e7, 5e7, 1e8, 2e8, 5e8, 1e9, 2e9, 5e9, 1e10, 1e11, 1e12]::double precision[];
+COMMENT ON FUNCTION @extschema@.report_clv_edges() IS 'internal: the lower edges of the CLV histogram bins of clm.report (1, 2, 5 per decade; below 0 is one more bin)';
+
+-- Everything the report needs of the customers table but the top customers,
+-- from one scan: the headline sums, the CLV and P(alive) histograms and the
+-- RFM cells by segment, as the grouping sets (), (CLV bin), (P(alive) bin)
+-- and (R, F, segment) of one hashed aggregation.
+CREATE FUNCTION @extschema@.report_customers_pass(customers regclass)
+    RETURNS jsonb LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    out jsonb;
+BEGIN
+    EXECUTE format($q$
+WITH c AS (
+    SELECT c.stage::text AS stage, c.expected_purchases_90d AS p90, c.expected_spend AS es, c.clv, c.p_alive,
+           c.orders, c.r_score, c.f_score, c.rfm_segment::text AS seg,
+           CASE WHEN c.clv > '-Infinity' AND c.clv < 'Infinity' THEN width_bucket(c.clv, $1) END AS cb,
+           CASE WHEN c.p_alive BETWEEN 0 AND 1 THEN least(greatest(width_bucket(c.p_alive, 0, 1, 20), 1), 20) END AS pb
+      FROM %s c),
+g AS (
+    SELECT GROUPING(cb) AS gc, GROUPING(pb) AS gp, GROUPING(r_score, f_score, seg) AS gr,
+           cb, pb, r_score, f_score, seg, count(*) AS n,
+           count(*) FILTER (WHERE stage IN ('new', 'active', 'reactivated')) AS active,
+           count(*) FILTER (WHERE stage IN ('at_risk', 'lapsed')) AS at_risk,
+           count(*) FILTER (WHERE stage = 'churned') AS churned,
+           count(*) FILTER (WHERE stage = 'prospect') AS prospects,
+           sum(p90) AS purchases_90d, sum(p90 * es) AS revenue_90d, sum(clv) AS total_clv,
+           count(cb) AS clv_n, avg(clv) FILTER (WHERE cb IS NOT NULL) AS clv_mean, min(clv) FILTER (WHERE cb IS NOT NULL) AS clv_min,
+           count(*) FILTER (WHERE orders > 0 AND cb IS NULL) AS clv_missing,
+           count(pb) AS palive_n, avg(p_alive) FILTER (WHERE pb IS NOT NULL) AS palive_mean
+      FROM c
+     GROUP BY GROUPING SETS ((), (cb), (pb), (r_score, f_score, seg)))
+SELECT jsonb_build_object(
+    'headline', (SELECT jsonb_build_object('customers', n, 'active', active, 'at_risk', at_risk, 'churned', churned,
+                                           'prospects', prospects, 'purchases_90d', purchases_90d,
+                                           'revenue_90d', revenue_90d, 'total_clv', total_clv,
+                                           'clv_n', clv_n, 'clv_mean', clv_mean, 'clv_min', clv_min, 'clv_missing', clv_missing,
+                                           'palive_n', palive_n, 'palive_mean', palive_mean)
+                   FROM g WHERE gc = 1 AND gp = 1 AND gr = 7),
+    'clv', (SELECT coalesce(jsonb_object_agg(cb, n), '{}') FROM g WHERE gc = 0 AND cb IS NOT NULL),
+    'palive', (SELECT coalesce(jsonb_object_agg(pb, n), '{}') FROM g WHERE gp = 0 AND pb IS NOT NULL),
+    'rfm', (SELECT coalesce(jsonb_agg(jsonb_build_array(r_score, f_score, seg, n)), '[]')
+              FROM g WHERE gr = 0 AND r_score IS NOT NULL AND f_score IS NOT NULL))
+$q$, customers) INTO out USING @extschema@.report_clv_edges();
+    RETURN out;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.report_customers_pass(regclass) IS 'internal: the aggregates clm.report needs of a customers table, from one scan (headline sums, CLV and P(alive) bins, RFM cells by segment), as jsonb';
+
 -- Headline figures: customers by stage, expected purchases and revenue, CLV, the models.
-CREATE FUNCTION @extschema@.report_headline(customers regclass, models regclass, horizon_weeks integer)
+CREATE FUNCTION @extschema@.report_headline(stats jsonb, models regclass, horizon_weeks integer)
     RETURNS text LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    h record;
+    h jsonb := stats->'headline';
     m record;
     kpis text := '';
     notes text := '';
     k record;
 BEGIN
-    EXECUTE format($q$
-SELECT count(*) AS customers,
-       count(*) FILTER (WHERE c.stage IN ('new', 'active', 'reactivated')) AS active,
-       count(*) FILTER (WHERE c.stage IN ('at_risk', 'lapsed')) AS at_risk,
-       count(*) FILTER (WHERE c.stage = 'churned') AS churned,
-       count(*) FILTER (WHERE c.stage = 'prospect') AS prospects,
-       sum(c.expected_purchases_90d) AS purchases_90d,
-       sum(c.expected_purchases_90d * c.expected_spend) AS revenue_90d,
-       sum(c.clv) AS total_clv
-  FROM %s c$q$, customers) INTO h;
     FOR k IN SELECT * FROM (VALUES
-        (1, 'customers', 'Customers', h.customers::float8, 0, 'customers in the table (count)'),
-        (2, 'active', 'Active', h.active::float8, 0, 'stage new, active or reactivated (count)'),
-        (3, 'at_risk', 'At risk', h.at_risk::float8, 0, 'stage at_risk or lapsed (count)'),
-        (4, 'churned', 'Churned', h.churned::float8, 0, 'stage churned (count)'),
-        (5, 'prospects', 'Prospects', h.prospects::float8, 0, 'stage prospect: activity, no purchase yet (count)'),
-        (6, 'purchases_90d', 'Expected purchases, next 90 days', h.purchases_90d, 0, 'sum of expected_purchases_90d (purchase days)'),
-        (7, 'revenue_90d', 'Expected revenue, next 90 days', h.revenue_90d, 0, 'sum of expected_purchases_90d x expected_spend (currency units)'),
-        (8, 'total_clv', format('Total CLV, %s weeks', horizon_weeks), h.total_clv, 0, 'sum of clv (currency units)')
-    ) v(i, id, label, val, dec, doc) ORDER BY i LOOP
+        (1, 'customers', 'Customers', 'customers in the table (count)'),
+        (2, 'active', 'Active', 'stage new, active or reactivated (count)'),
+        (3, 'at_risk', 'At risk', 'stage at_risk or lapsed (count)'),
+        (4, 'churned', 'Churned', 'stage churned (count)'),
+        (5, 'prospects', 'Prospects', 'stage prospect: activity, no purchase yet (count)'),
+        (6, 'purchases_90d', 'Expected purchases, next 90 days', 'sum of expected_purchases_90d (purchase days)'),
+        (7, 'revenue_90d', 'Expected revenue, next 90 days', 'sum of expected_purchases_90d x expected_spend (currency units)'),
+        (8, 'total_clv', format('Total CLV, %s weeks', horizon_weeks), 'sum of clv (currency units)')
+    ) v(i, id, label, doc) ORDER BY i LOOP
         kpis := kpis || format(E'<div><dt title="%s">%s</dt><dd id="kpi-%s" data-value="%s">%s</dd></div>\n',
-                               k.doc, @extschema@.html_escape(k.label), k.id, coalesce(k.val::text, ''),
-                               @extschema@.report_num(k.val, k.dec));
+                               k.doc, @extschema@.html_escape(k.label), k.id,
+                               CASE WHEN jsonb_typeof(h->k.id) = 'number' THEN h->>k.id ELSE '' END,
+                               @extschema@.report_num(CASE WHEN jsonb_typeof(h->k.id) = 'number' THEN (h->>k.id)::float8 END, 0));
     END LOOP;
     IF models IS NOT NULL THEN
         FOR m IN EXECUTE format($q$
@@ -225,7 +266,7 @@ SELECT m.role, m.kind, m.converged, m.error, m.n_customers,
                CASE WHEN notes = '' THEN '' ELSE format(E'<ul class="note">\n%s</ul>', notes) END));
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.report_headline(regclass, regclass, integer) IS 'internal: the headline figures of clm.report (customers by stage, expected purchases and revenue in 90 days, total CLV) and the fitted models';
+COMMENT ON FUNCTION @extschema@.report_headline(jsonb, regclass, integer) IS 'internal: the headline figures of clm.report (customers by stage, expected purchases and revenue in 90 days, total CLV; from report_customers_pass) and the fitted models';
 
 -- Lifecycle counts per week: stacked bars, dormant below the axis, pulse line.
 CREATE FUNCTION @extschema@.report_lifecycle(rel regclass)
@@ -473,7 +514,7 @@ $fn$;
 COMMENT ON FUNCTION @extschema@.report_flow(regclass) IS 'internal: the stage flow (Sankey) diagram of clm.report (from a relation shaped like stage_transitions)';
 
 -- RFM grid (R by F, the main segment and the customers of each cell) and the segment summary.
-CREATE FUNCTION @extschema@.report_rfm(customers regclass, segments regclass)
+CREATE FUNCTION @extschema@.report_rfm(stats jsonb, segments regclass)
     RETURNS text LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -486,23 +527,25 @@ DECLARE
     seg text := '';
     grid text;
 BEGIN
-    EXECUTE format('SELECT greatest(max(r_score), max(f_score)) FROM %s', customers) INTO n;
+    SELECT greatest(max((e->>0)::int), max((e->>1)::int)) INTO n FROM jsonb_array_elements(stats->'rfm') e;
     IF n IS NULL OR n < 1 OR n > 20 THEN
         grid := '<p class="note">No customer with RFM scores (no purchase yet).</p>';
     ELSE
         cw := gw / n;
         chh := gh / n;
         -- the cells with customers: the most common segment, how many segments, customers
-        FOR r IN EXECUTE format($q$
-SELECT g.r, g.f, coalesce(c.customers, 0) AS customers, c.segment, coalesce(c.segments, 0) AS segments,
-       max(c.customers) OVER () AS cmax
-  FROM generate_series(1, $1) g_r(r) CROSS JOIN generate_series(1, $1) g_f(f)
-       CROSS JOIN LATERAL (SELECT g_r.r, g_f.f) g
-       LEFT JOIN (SELECT r_score AS r, f_score AS f, count(*) AS customers,
-                         mode() WITHIN GROUP (ORDER BY rfm_segment) AS segment, count(DISTINCT rfm_segment) AS segments
-                    FROM %s WHERE r_score IS NOT NULL AND f_score IS NOT NULL GROUP BY 1, 2) c
-              ON c.r = g.r AND c.f = g.f
- ORDER BY g.f DESC, g.r$q$, customers) USING n LOOP
+        FOR r IN
+            WITH cell AS (SELECT (e->>0)::int AS r, (e->>1)::int AS f, e->>2 AS seg, (e->>3)::bigint AS n
+                            FROM jsonb_array_elements(stats->'rfm') e),
+            c AS (SELECT cell.r, cell.f, sum(cell.n) AS customers, count(cell.seg) AS segments,
+                         (array_agg(cell.seg ORDER BY cell.n DESC, cell.seg) FILTER (WHERE cell.seg IS NOT NULL))[1] AS segment
+                    FROM cell GROUP BY 1, 2)
+            SELECT g_r.r, g_f.f, coalesce(c.customers, 0) AS customers, c.segment, coalesce(c.segments, 0) AS segments,
+                   max(c.customers) OVER () AS cmax
+              FROM generate_series(1, n) g_r(r) CROSS JOIN generate_series(1, n) g_f(f)
+                   LEFT JOIN c ON c.r = g_r.r AND c.f = g_f.f
+             ORDER BY g_f.f DESC, g_r.r
+        LOOP
             cmax := greatest(r.cmax, 1);
             body := body || format('<g class="rfm" data-r="%s" data-f="%s" data-customers="%s"><title>R %s, F %s: %s customers, %s</title><rect x="%s" y="%s" width="%s" height="%s" fill="hsl(160,45%%,%s%%)"/>',
                                    r.r, r.f, r.customers, r.r, r.f, @extschema@.report_num(r.customers),
@@ -559,7 +602,7 @@ SELECT segment::text AS segment, customers, revenue, mean_clv, mean_churn_probab
     RETURN @extschema@.report_section('rfm', 'RFM grid and segments', grid || E'\n' || seg);
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.report_rfm(regclass, regclass) IS 'internal: the RFM grid (from the customers table) and the segment summary (from a relation shaped like segment_summary) of clm.report';
+COMMENT ON FUNCTION @extschema@.report_rfm(jsonb, regclass) IS 'internal: the RFM grid (from report_customers_pass) and the segment summary (from a relation shaped like segment_summary) of clm.report';
 
 -- A histogram: bars of counts over bins, with its table.
 CREATE FUNCTION @extschema@.report_histogram(id text, title text, xlabel text, edges double precision[],
@@ -609,60 +652,52 @@ $fn$;
 COMMENT ON FUNCTION @extschema@.report_histogram(text, text, text, double precision[], bigint[], integer, boolean) IS 'internal: a histogram chart of clm.report with its table (edges has one element more than counts; open_end: the last bin has no upper bound)';
 
 -- The distributions of CLV and P(alive).
-CREATE FUNCTION @extschema@.report_distributions(customers regclass, horizon_weeks integer)
+CREATE FUNCTION @extschema@.report_distributions(stats jsonb, horizon_weeks integer)
     RETURNS text LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    nb integer := 20;
-    lo float8; hi float8; med float8; mean float8; n bigint; missing bigint; np bigint; pmean float8;
+    h jsonb := stats->'headline';
+    e double precision[] := @extschema@.report_clv_edges();
+    lo integer; hi integer;
+    edges double precision[];
     counts bigint[];
-    pcounts bigint[];
     out text := '';
 BEGIN
-    -- finite values only (NaN sorts above Infinity in PostgreSQL)
-    EXECUTE format($q$
-SELECT least(min(clv), 0), percentile_cont(0.99) WITHIN GROUP (ORDER BY clv), percentile_cont(0.5) WITHIN GROUP (ORDER BY clv),
-       avg(clv), count(*), (SELECT count(*) FROM %1$s WHERE orders > 0) - count(*)
-  FROM %1$s WHERE clv > '-Infinity' AND clv < 'Infinity'$q$, customers) INTO lo, hi, med, mean, n, missing;
-    IF n = 0 THEN
+    -- CLV: the bins from the lowest to the highest non-empty one (bin 0: below 0)
+    SELECT min(k::int), max(k::int) INTO lo, hi FROM jsonb_object_keys(stats->'clv') k;
+    IF lo IS NULL THEN
         out := '<h3>Customer lifetime value</h3><p class="note">No customer has a CLV (no purchase, or the models could not be fitted).</p>';
     ELSE
-        IF NOT hi > lo THEN
-            hi := lo + 1;
+        hi := least(hi, cardinality(e) - 1);
+        SELECT array_agg(coalesce((stats->'clv'->>b::text)::bigint, 0) ORDER BY b),
+               array_agg(CASE WHEN b = 0 THEN (h->>'clv_min')::float8 ELSE e[b] END ORDER BY b) || e[hi + 1]
+          INTO counts, edges
+          FROM generate_series(lo, hi) b;
+        IF (stats->'clv'->>(cardinality(e))::text) IS NOT NULL THEN
+            counts[cardinality(counts)] := counts[cardinality(counts)] + (stats->'clv'->>(cardinality(e))::text)::bigint;
         END IF;
-        EXECUTE format($q$
-SELECT array_agg(coalesce(c.n, 0) ORDER BY b)
-  FROM generate_series(1, $3) b
-       LEFT JOIN (SELECT least(greatest(width_bucket(clv, $1, $2, $3), 1), $3) AS b, count(*) AS n
-                    FROM %s WHERE clv > '-Infinity' AND clv < 'Infinity' GROUP BY 1) c USING (b)$q$, customers)
-            INTO counts USING lo, hi, nb;
         out := @extschema@.report_histogram('clv', format('Customer lifetime value over %s weeks', horizon_weeks),
-                   'CLV (currency units; the last bar holds the top 1%)',
-                   ARRAY(SELECT lo + (hi - lo) * i / nb FROM generate_series(0, nb) i), counts, 0, true)
-            || format('<p class="note">%s customers with a CLV: mean %s, median %s, 99th percentile %s%s.</p>',
-                      @extschema@.report_num(n), @extschema@.report_num(mean, 2), @extschema@.report_num(med, 2),
-                      @extschema@.report_num(hi, 2),
-                      CASE WHEN missing > 0 THEN format('; %s buyers without one (model not fitted or spend not positive)', @extschema@.report_num(missing)) ELSE '' END);
+                   'CLV (currency units; bins 1, 2, 5 per decade)', edges, counts, 0, false)
+            || format('<p class="note">%s customers with a CLV, mean %s%s.</p>',
+                      @extschema@.report_num((h->>'clv_n')::float8), @extschema@.report_num((h->>'clv_mean')::float8, 2),
+                      CASE WHEN (h->>'clv_missing')::bigint > 0
+                           THEN format('; %s buyers without one (model not fitted, or spend not positive)', @extschema@.report_num((h->>'clv_missing')::float8))
+                           ELSE '' END);
     END IF;
-    EXECUTE format($q$
-SELECT count(*), avg(p_alive),
-       (SELECT array_agg(coalesce(c.n, 0) ORDER BY b)
-          FROM generate_series(1, $1) b
-               LEFT JOIN (SELECT least(greatest(width_bucket(p_alive, 0, 1, $1), 1), $1) AS b, count(*) AS n
-                            FROM %1$s WHERE p_alive BETWEEN 0 AND 1 GROUP BY 1) c USING (b))
-  FROM %1$s WHERE p_alive BETWEEN 0 AND 1$q$, customers) INTO np, pmean, pcounts USING nb;
-    IF np = 0 THEN
+    IF coalesce((h->>'palive_n')::bigint, 0) = 0 THEN
         out := out || '<h3>P(alive)</h3><p class="note">No customer has a P(alive) (no purchase, or the purchase model could not be fitted).</p>';
     ELSE
+        SELECT array_agg(coalesce((stats->'palive'->>b::text)::bigint, 0) ORDER BY b) INTO counts FROM generate_series(1, 20) b;
         out := out || @extschema@.report_histogram('palive', 'P(alive): probability that the customer is still active',
-                   'P(alive) (probability, 0 to 1)', ARRAY(SELECT i / nb::float8 FROM generate_series(0, nb) i), pcounts, 2, false)
-            || format('<p class="note">%s customers, mean P(alive) %s.</p>', @extschema@.report_num(np), @extschema@.report_num(pmean, 3));
+                   'P(alive) (probability, 0 to 1)', ARRAY(SELECT i / 20.0::float8 FROM generate_series(0, 20) i), counts, 2, false)
+            || format('<p class="note">%s customers, mean P(alive) %s.</p>', @extschema@.report_num((h->>'palive_n')::float8),
+                      @extschema@.report_num((h->>'palive_mean')::float8, 3));
     END IF;
     RETURN @extschema@.report_section('distributions', 'Distributions of CLV and P(alive)', out);
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.report_distributions(regclass, integer) IS 'internal: the CLV and P(alive) histograms of clm.report (from the customers table)';
+COMMENT ON FUNCTION @extschema@.report_distributions(jsonb, integer) IS 'internal: the CLV and P(alive) histograms of clm.report (from report_customers_pass)';
 
 -- Calibration of the purchase model on the holdout period after as_of.
 CREATE FUNCTION @extschema@.report_calibration(profiles regclass, model @extschema@.model, as_of date)
@@ -784,6 +819,7 @@ DECLARE
     as_of date;
     model @extschema@.model;
     t text := @extschema@.html_escape(title);
+    stats jsonb := @extschema@.report_customers_pass(customers);
 BEGIN
     EXECUTE format('SELECT max(as_of) FROM %s', customers) INTO as_of;
     IF models IS NOT NULL THEN
@@ -791,12 +827,12 @@ BEGIN
     END IF;
     RETURN format(E'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8"/>\n<meta name="viewport" content="width=device-width, initial-scale=1"/>\n<meta name="color-scheme" content="light dark"/>\n<meta name="generator" content="clm.report"/>\n<title>%1$s</title>\n<style>%2$s</style>\n</head>\n<body>\n<header>\n<h1>%1$s</h1>\n<p>As of <time id="as-of" datetime="%3$s">%3$s</time>. %4$s</p>\n</header>\n<main>\n%5$s%6$s%7$s%8$s%9$s%10$s%11$s%12$s</main>\n<footer>Made by clm.report on %13$s from the tables and views named above; every figure is as of %3$s. Self-contained: no script, nothing loaded from elsewhere.</footer>\n</body>\n</html>\n',
         t, @extschema@.report_style(), coalesce(as_of::text, 'unknown'), about,
-        @extschema@.report_headline(customers, models, horizon_weeks),
+        @extschema@.report_headline(stats, models, horizon_weeks),
         CASE WHEN lifecycle IS NULL THEN '' ELSE @extschema@.report_lifecycle(lifecycle) END,
         CASE WHEN cohorts IS NULL THEN '' ELSE @extschema@.report_cohorts(cohorts) END,
         CASE WHEN transitions IS NULL THEN '' ELSE @extschema@.report_flow(transitions) END,
-        @extschema@.report_rfm(customers, segments),
-        @extschema@.report_distributions(customers, horizon_weeks),
+        @extschema@.report_rfm(stats, segments),
+        @extschema@.report_distributions(stats, horizon_weeks),
         CASE WHEN as_of IS NULL THEN '' ELSE @extschema@.report_calibration(holdout_profiles, model, as_of) END,
         @extschema@.report_top(customers, 10),
         to_char(now(), 'YYYY-MM-DD HH24:MI TZ'));
@@ -833,3 +869,121 @@ BEGIN
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.report(text, text) IS 'one self-contained HTML page (inline CSS and SVG, nothing fetched) on a tracked source: headline figures, weekly lifecycle bars, cohort retention heatmap, stage flow, RFM grid and segments, CLV and P(alive) distributions, model calibration when the as_of setting leaves a holdout; read with the caller''s privileges';
+
+-- The report of a table of profiles, without a tracked source: the customers
+-- rows and the population tables are computed into temporary tables (as
+-- clm.track computes them, with the same settings), reported on and dropped.
+CREATE FUNCTION @extschema@.report_profiles(profiles regclass, as_of date DEFAULT NULL, settings jsonb DEFAULT '{}',
+    title text DEFAULT NULL, customer_column name DEFAULT 'customer_id', profile_column name DEFAULT 'profile')
+    RETURNS text LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off
+AS $fn$
+DECLARE
+    s jsonb;
+    d date;
+    r @extschema@.tracked_source;
+    stage_args text;
+    clash text;
+    html text;
+BEGIN
+    IF profiles IS NULL THEN
+        RAISE EXCEPTION 'clm.report_profiles: the table of profiles is required' USING ERRCODE = '22004';
+    END IF;
+    IF customer_column IS NULL OR NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = profiles
+            AND a.attname = customer_column AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'clm.report_profiles: % has no column "%"', profiles, customer_column USING ERRCODE = '42703';
+    END IF;
+    IF profile_column IS NULL OR NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = profiles
+            AND a.attname = profile_column AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'clm.report_profiles: % has no column "%"', profiles, profile_column USING ERRCODE = '42703';
+    END IF;
+    IF (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = profiles AND a.attname = profile_column)
+       <> '@extschema@.profile'::regtype THEN
+        RAISE EXCEPTION 'clm.report_profiles: column "%" of % is not a clm.profile', profile_column, profiles
+            USING ERRCODE = '42804';
+    END IF;
+    -- the settings of clm.track, checked the same way; as_of: the argument, else the setting, else today
+    s := @extschema@.track_settings(coalesce(settings, '{}')
+                                    || CASE WHEN as_of IS NULL THEN '{}' ELSE jsonb_build_object('as_of', as_of) END);
+    d := @extschema@.track_as_of(s);
+    SELECT string_agg(c.relname, ', ') INTO clash
+      FROM pg_class c WHERE c.relnamespace = pg_my_temp_schema()
+       AND c.relname IN ('profiles', 'clm_fit', 'clm_report_customers', 'clm_report_lifecycle', 'clm_report_cohorts',
+                         'clm_report_transitions', 'clm_report_segments', 'clm_report_models');
+    IF clash IS NOT NULL THEN
+        RAISE EXCEPTION 'clm.report_profiles: this session already has temporary tables named %', clash
+            USING ERRCODE = '42P07', HINT = 'clm.report_profiles makes and drops temporary tables of these names: drop yours or use another session.';
+    END IF;
+
+    -- the profiles (one per customer, merged if the table has several) and the fit
+    EXECUTE format('CREATE TEMPORARY TABLE profiles AS SELECT %1$I AS customer_id, @extschema@.profile_merge(%2$I) AS profile, now() AS changed_at'
+                   ' FROM %3$s WHERE %1$I IS NOT NULL AND %2$I IS NOT NULL GROUP BY 1', customer_column, profile_column, profiles);
+    CREATE TEMPORARY TABLE clm_fit (as_of date NOT NULL, fitted_at timestamptz NOT NULL, fit_seconds double precision,
+        model @extschema@.model, model_error text, spend_model @extschema@.model, spend_model_error text,
+        breakpoints @extschema@.rfm_breakpoints, population_gap double precision NOT NULL);
+    r.name := 'clm.report_profiles';
+    r.target_schema := 'pg_temp';
+    r.settings := s;
+    PERFORM @extschema@.track_refit(r, d);
+    EXECUTE format('CREATE TEMPORARY TABLE clm_report_customers AS %s',
+                   @extschema@.track_customers_sql('pg_temp.profiles', 'pg_temp', s));
+
+    -- the population tables the report reads: the queries of the tracked
+    -- source's materialised views (clm.track_create_views), their columns
+    stage_args := @extschema@.track_stage_args(s);
+    EXECUTE format($q$
+CREATE TEMPORARY TABLE clm_report_lifecycle AS
+SELECT l.period_start AS week_start, l.new_customers, l.returning_customers, l.resurrecting_customers,
+       l.dormant_customers, l.active_customers, l.pulse
+  FROM (SELECT @extschema@.lifecycle(p.profile, f.as_of - 7 * %1$s, f.as_of, 'week', 1, false, %2$s) AS c
+          FROM pg_temp.profiles p CROSS JOIN pg_temp.clm_fit f) agg
+       CROSS JOIN LATERAL @extschema@.lifecycle_rows(agg.c) l$q$,
+        (s->>'lifecycle_weeks')::int, (s->>'week_start')::int);
+    EXECUTE format($q$
+CREATE TEMPORARY TABLE clm_report_cohorts AS
+SELECT r.cohort, r.period_offset AS month_offset, r.cohort_customers, r.retained_customers, r.retention_rate, r.revenue
+  FROM (SELECT @extschema@.retention(p.profile, (date_trunc('month', f.as_of) - interval '%1$s months')::date, f.as_of, 'month') AS c
+          FROM pg_temp.profiles p CROSS JOIN pg_temp.clm_fit f) agg
+       CROSS JOIN LATERAL @extschema@.retention_rows(agg.c) r
+ WHERE r.cohort IS NOT NULL$q$, (s->>'cohort_months')::int);
+    EXECUTE format($q$
+CREATE TEMPORARY TABLE clm_report_transitions AS
+SELECT coalesce(r.from_stage, 'none') AS from_stage, coalesce(r.to_stage, 'none') AS to_stage,
+       r.customers, a.as_of - %1$s AS from_day, a.as_of AS to_day
+  FROM (SELECT @extschema@.stage_transitions(p.profile, f.as_of - %1$s, f.as_of, f.population_gap, %2$s) AS m
+          FROM pg_temp.profiles p CROSS JOIN pg_temp.clm_fit f) agg
+       CROSS JOIN LATERAL @extschema@.transition_rows(agg.m) r
+       CROSS JOIN (SELECT as_of FROM pg_temp.clm_fit) a$q$, (s->>'transition_days')::int, stage_args);
+    CREATE TEMPORARY TABLE clm_report_segments AS
+    SELECT coalesce(c.rfm_segment, 'no purchase') AS segment, count(*) AS customers,
+           coalesce(sum(c.total_spend), 0) AS revenue, avg(c.clv) AS mean_clv,
+           avg(c.churn_probability) AS mean_churn_probability,
+           count(*) FILTER (WHERE c.stage IN ('at_risk', 'lapsed')) AS at_risk_customers
+      FROM pg_temp.clm_report_customers c GROUP BY 1;
+    CREATE TEMPORARY TABLE clm_report_models AS
+    SELECT m.role, i.kind, i.parameter_names, i.parameters, i.n_customers, i.converged, m.error, f.as_of, m.model
+      FROM pg_temp.clm_fit f
+           CROSS JOIN LATERAL (VALUES ('purchase', f.model, f.model_error), ('spend', f.spend_model, f.spend_model_error)) m(role, model, error)
+           LEFT JOIN LATERAL @extschema@.model_info(m.model) i ON true;
+
+    html := @extschema@.report_render(
+        coalesce(title, 'Customer report'),
+        format('Profiles of %s (%s customers), settings %s.', @extschema@.html_escape(profiles::text),
+               @extschema@.report_num((SELECT count(*) FROM pg_temp.profiles)),
+               @extschema@.html_escape((SELECT string_agg(format('%s = %s', k, v), ', ' ORDER BY k)
+                                          FROM jsonb_each_text(s) e(k, v)
+                                         WHERE k IN ('model', 'rfm_map', 'rfm_scores', 'clv_horizon_weeks', 'margin',
+                                                     'annual_discount_rate', 'time_zone')))),
+        (s->>'clv_horizon_weeks')::int,
+        'pg_temp.clm_report_customers'::regclass, 'pg_temp.clm_report_lifecycle'::regclass,
+        'pg_temp.clm_report_cohorts'::regclass, 'pg_temp.clm_report_transitions'::regclass,
+        'pg_temp.clm_report_segments'::regclass, 'pg_temp.clm_report_models'::regclass,
+        CASE WHEN s->>'as_of' IS NOT NULL THEN 'pg_temp.profiles'::regclass END);
+    DROP TABLE pg_temp.clm_report_customers, pg_temp.clm_report_lifecycle, pg_temp.clm_report_cohorts,
+               pg_temp.clm_report_transitions, pg_temp.clm_report_segments, pg_temp.clm_report_models,
+               pg_temp.clm_fit, pg_temp.profiles;
+    RETURN html;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.report_profiles(regclass, date, jsonb, text, name, name) IS 'the page of clm.report for a table of profiles (customer id and clm.profile columns), without a tracked source: the customers rows, models and population tables are computed as clm.track would with the given settings, in temporary tables dropped afterwards; volatile (it makes temporary tables)';
