@@ -707,6 +707,7 @@ AS $fn$
 DECLARE
     x0 float8 := 70; x1 float8 := 690; y0 float8 := 36; y1 float8 := 216;
     hend date; weeks float8; ymax float8; step float8; top float8; bw float8; nx integer;
+    cal jsonb;
     r record;
     body text := '';
     line text := '';
@@ -730,13 +731,15 @@ BEGIN
             format('<p class="note">No holdout: no event after the as-of date (%s), so there is nothing to compare the predictions with. Fix as_of in the past to see how the model predicts the events after it.</p>', as_of));
     END IF;
     weeks := (hend - as_of) / 7.0;
+    -- one pass: mean actual and predicted purchase days by frequency bucket
     EXECUTE format($q$
-SELECT count(*), max(greatest(actual, predicted)) FROM (
-SELECT least(b.x, 7) AS x, avg(h.orders - c.orders) AS actual,
-       avg(@extschema@.expected_purchases($1, $2, b.x, b.t_x, b.t)) AS predicted
-  FROM %s p CROSS JOIN LATERAL @extschema@.btyd_inputs(p.profile, $3, 'week') b
-       CROSS JOIN LATERAL @extschema@.summary(p.profile, $3) c CROSS JOIN LATERAL @extschema@.summary(p.profile, $4) h
- WHERE b.t > 0 GROUP BY 1) s$q$, profiles) INTO nx, ymax USING model, weeks, as_of, hend;
+SELECT coalesce(jsonb_agg(jsonb_build_object('x', x, 'n', n, 'actual', actual, 'predicted', predicted) ORDER BY x), '[]')
+  FROM (SELECT least(b.x, 7) AS x, count(*) AS n, avg(h.orders - c.orders)::float8 AS actual,
+               avg(@extschema@.expected_purchases($1, $2, b.x, b.t_x, b.t)) AS predicted
+          FROM %s p CROSS JOIN LATERAL @extschema@.btyd_inputs(p.profile, $3, 'week') b
+               CROSS JOIN LATERAL @extschema@.summary(p.profile, $3) c CROSS JOIN LATERAL @extschema@.summary(p.profile, $4) h
+         WHERE b.t > 0 GROUP BY 1) s$q$, profiles) INTO cal USING model, weeks, as_of, hend;
+    SELECT count(*), max(greatest((e->>'actual')::float8, (e->>'predicted')::float8)) INTO nx, ymax FROM jsonb_array_elements(cal) e;
     IF nx = 0 THEN
         RETURN @extschema@.report_section('calibration', 'Model calibration',
             '<p class="note">No customer had bought before the as-of date.</p>');
@@ -745,12 +748,9 @@ SELECT least(b.x, 7) AS x, avg(h.orders - c.orders) AS actual,
     top := greatest(ceil(ymax / step), 1) * step;
     bw := (x1 - x0) / 8;
     body := @extschema@.report_yaxis(0, top, step, x0, x1, y1, y0, CASE WHEN step < 0.1 THEN 2 WHEN step < 1 THEN 1 ELSE 0 END);
-    FOR r IN EXECUTE format($q$
-SELECT least(b.x, 7) AS x, count(*) AS n, avg(h.orders - c.orders)::float8 AS actual,
-       avg(@extschema@.expected_purchases($1, $2, b.x, b.t_x, b.t)) AS predicted
-  FROM %s p CROSS JOIN LATERAL @extschema@.btyd_inputs(p.profile, $3, 'week') b
-       CROSS JOIN LATERAL @extschema@.summary(p.profile, $3) c CROSS JOIN LATERAL @extschema@.summary(p.profile, $4) h
- WHERE b.t > 0 GROUP BY 1 ORDER BY 1$q$, profiles) USING model, weeks, as_of, hend LOOP
+    FOR r IN SELECT (e->>'x')::int AS x, (e->>'n')::bigint AS n, (e->>'actual')::float8 AS actual,
+                    (e->>'predicted')::float8 AS predicted
+               FROM jsonb_array_elements(cal) e ORDER BY 1 LOOP
         body := body || format('<g class="cal" data-x="%s"><title>%s repeat purchase days before %s (%s customers): actual %s, predicted %s</title><rect class="c-actual" x="%s" y="%s" width="%s" height="%s"/></g><text class="tick" x="%s" y="%s" text-anchor="middle">%s</text>',
                                r.x, CASE WHEN r.x = 7 THEN '7 or more' ELSE r.x::text END, as_of, @extschema@.report_num(r.n),
                                @extschema@.report_num(r.actual, 2), @extschema@.report_num(r.predicted, 2),
