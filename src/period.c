@@ -9,9 +9,12 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/syscache.h"
 
 #include "compat.h"
 #include "period.h"
@@ -118,6 +121,32 @@ clm_bad_state(const char *what, const char *detail)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid %s: %s", what, detail),
 			 errhint("Pass a value returned by the aggregate, unchanged.")));
+}
+
+/*
+ * The type of argument argnum of this call: from the call's expression, or,
+ * when the caller gave none, from the function's declaration.  Citus calls a
+ * transition function through its worker_partial_agg with no expression;
+ * clm's overloaded support functions are declared with exact types (none is
+ * polymorphic), so the declaration names the type of the call.
+ */
+Oid
+clm_arg_type(FunctionCallInfo fcinfo, int argnum)
+{
+	Oid			type = get_fn_expr_argtype(fcinfo->flinfo, argnum);
+	HeapTuple	tup;
+	Form_pg_proc proc;
+
+	if (OidIsValid(type))
+		return type;
+	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fcinfo->flinfo->fn_oid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for function %u", fcinfo->flinfo->fn_oid);
+	proc = (Form_pg_proc) GETSTRUCT(tup);
+	if (argnum >= 0 && argnum < proc->pronargs)
+		type = proc->proargtypes.values[argnum];
+	ReleaseSysCache(tup);
+	return type;
 }
 
 /*

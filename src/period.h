@@ -123,5 +123,6 @@ extern int64 *clm_int8_array_values(ArrayType *a, int min_len, int *len, const c
 pg_noreturn extern void clm_bad_state(const char *what, const char *detail);
 extern MemoryContext clm_agg_context(FunctionCallInfo fcinfo);
 extern ArrayType *clm_state_arg(FunctionCallInfo fcinfo, int argno);
+extern Oid	clm_arg_type(FunctionCallInfo fcinfo, int argnum);
 
 #endif							/* CLM_PERIOD_H */

@@ -172,7 +172,7 @@ rt_new_state(FunctionCallInfo fcinfo, MemoryContext cxt)
 
 	pr.kind = clm_parse_period(PG_GETARG_TEXT_PP(4));
 	pr.week_start = 1;
-	if (PG_NARGS() == 6 && get_fn_expr_argtype(fcinfo->flinfo, 5) == INT4ARRAYOID)
+	if (PG_NARGS() == 6 && clm_arg_type(fcinfo, 5) == INT4ARRAYOID)
 		br = PG_GETARG_ARRAYTYPE_P(5);
 	else if (PG_NARGS() >= 6)
 		mode = parse_mode(PG_GETARG_TEXT_PP(5));
