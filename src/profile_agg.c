@@ -29,6 +29,7 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "period.h"
 #include "profile.h"
 #include "rowconv.h"
 
@@ -46,6 +47,10 @@ typedef struct TransInfo
 	Oid			time_type;		/* TIMESTAMPTZOID, TIMESTAMPOID or DATEOID */
 	Oid			amount_type;	/* NUMERICOID or FLOAT8OID */
 	bool		has_channel;
+	bool		has_zone;		/* a time_zone argument follows channel */
+	const pg_tz *zone;			/* the zone of the last time_zone seen */
+	int			zone_len;		/* and its name (zone_len bytes) */
+	char		zone_name[TZ_STRLEN_MAX];
 } TransInfo;
 
 /* raise a 22003 error for a counter that would overflow */
@@ -457,9 +462,16 @@ trans_info(FunctionCallInfo fcinfo)
 	if (info == NULL)
 	{
 		info = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(TransInfo));
-		info->time_type = get_fn_expr_argtype(fcinfo->flinfo, 1);
-		info->amount_type = get_fn_expr_argtype(fcinfo->flinfo, 2);
+		info->time_type = clm_arg_type(fcinfo, 1);
+		info->amount_type = clm_arg_type(fcinfo, 2);
 		info->has_channel = PG_NARGS() > 3;
+		info->has_zone = PG_NARGS() > 4;
+		info->zone = NULL;
+		info->zone_len = 0;
+		if (info->has_zone && info->time_type != TIMESTAMPTZOID)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("clm.profile takes a time zone only with a timestamptz occurred_at")));
 		if (info->time_type != TIMESTAMPTZOID && info->time_type != TIMESTAMPOID &&
 			info->time_type != DATEOID)
 			elog(ERROR, "clm.profile: unsupported occurred_at type %u", info->time_type);
@@ -471,7 +483,38 @@ trans_info(FunctionCallInfo fcinfo)
 }
 
 /*
- * Transition function of clm.profile(occurred_at, amount [, channel]).
+ * The zone named by the time_zone argument of this row, looked up again only
+ * when the name changes (it is normally the same constant on every row).
+ */
+static const pg_tz *
+trans_zone(FunctionCallInfo fcinfo, TransInfo *info)
+{
+	struct varlena *z;
+	int			len;
+
+	if (PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("time_zone must not be null"),
+				 errhint("Name the zone the profile's days are counted in, such as 'UTC'.")));
+	z = (struct varlena *) PG_GETARG_POINTER(4);
+	if (unlikely(VARATT_IS_COMPRESSED(z) || VARATT_IS_EXTERNAL(z)))
+		z = pg_detoast_datum_packed(z);
+	len = VARSIZE_ANY_EXHDR(z);
+	if (info->zone == NULL || len != info->zone_len ||
+		memcmp(VARDATA_ANY(z), info->zone_name, len) != 0)
+	{
+		info->zone = clm_zone_lookup(VARDATA_ANY(z), len);
+		/* a name that was found is at most TZ_STRLEN_MAX bytes */
+		memcpy(info->zone_name, VARDATA_ANY(z), len);
+		info->zone_len = len;
+	}
+	return info->zone;
+}
+
+/*
+ * Transition function of clm.profile(occurred_at, amount [, channel
+ * [, time_zone]]).
  *
  * Row semantics: a NULL occurred_at is skipped; a NULL amount is an activity
  * event (not a purchase); an amount >= 0 is a purchase (also 0); a negative
@@ -512,7 +555,10 @@ clm_profile_trans(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 					 errmsg("occurred_at must be finite"),
 					 errdetail("clm.profile got an infinite timestamp.")));
-		day = clm_local_day(ts);
+		if (info->has_zone)
+			day = clm_zone_day(ts, trans_zone(fcinfo, info));
+		else
+			day = clm_local_day(ts);
 	}
 	else if (info->time_type == TIMESTAMPOID)
 	{

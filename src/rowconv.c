@@ -31,8 +31,9 @@
 /*
  * Time-zone segments.
  *
- * A time zone's UTC offset is piecewise constant.  For the session's zone we
- * list the pieces between 1900 and 2100 once, with pg_next_dst_boundary (the
+ * A time zone's UTC offset is piecewise constant.  For the zone in use (the
+ * session's, or one named in the aggregate's call) we list the pieces
+ * between 1900 and 2100 once, with pg_next_dst_boundary (the
  * function PostgreSQL's own date/time code uses), and then find the offset of
  * an instant by binary search.  The local day of an instant t (seconds since
  * the Unix epoch) with offset g is floor((t + g) / 86400), which is what
@@ -106,11 +107,10 @@ tzseg_build(const pg_tz *tz)
 	}
 }
 
-/* UTC offset (seconds) of the session time zone at Unix time t */
+/* UTC offset (seconds) of the time zone tz at Unix time t */
 static inline long
-tz_offset(pg_time_t t)
+tz_offset(pg_time_t t, const pg_tz *tz)
 {
-	const pg_tz *tz = session_timezone;
 	int			lo,
 				hi;
 
@@ -172,9 +172,9 @@ static TimestampTz day_lo = 1;
 static TimestampTz day_hi = 0;
 static int32 day_val = 0;
 
-/* the local calendar day (DateADT) of a finite timestamptz in the session zone */
+/* the local calendar day (DateADT) of a finite timestamptz in the zone tz */
 int32
-clm_local_day(TimestampTz ts)
+clm_zone_day(TimestampTz ts, const pg_tz *tz)
 {
 	pg_time_t	t;
 	long		off;
@@ -182,18 +182,18 @@ clm_local_day(TimestampTz ts)
 	TimestampTz lo,
 				hi;
 
-	if (likely(ts >= day_lo && ts < day_hi && day_tz == session_timezone))
+	if (likely(ts >= day_lo && ts < day_hi && day_tz == tz))
 		return day_val;
 
 	t = (pg_time_t) floor_div(ts, USECS_PER_SEC) + UNIX_TO_PG_SECS;
-	off = tz_offset(t);
+	off = tz_offset(t, tz);
 	day = (int32) floor_div(ts + (int64) off * USECS_PER_SEC, USECS_PER_DAY);
 
 	/* instants of this local day under this offset ... */
 	lo = (TimestampTz) day * USECS_PER_DAY - (int64) off * USECS_PER_SEC;
 	hi = lo + USECS_PER_DAY;
 	/* ... within the offset piece that t lies in (cached only there) */
-	if (nsegs > 0 && t >= TZSEG_LO && t < seg_hi && seg_tz == session_timezone)
+	if (nsegs > 0 && t >= TZSEG_LO && t < seg_hi && seg_tz == tz)
 	{
 		TimestampTz seg_lo_ts = (segs[seg_last].start - UNIX_TO_PG_SECS) * USECS_PER_SEC;
 		TimestampTz seg_hi_ts = (seg_last + 1 < nsegs) ?
@@ -203,9 +203,47 @@ clm_local_day(TimestampTz ts)
 		day_lo = Max(lo, seg_lo_ts);
 		day_hi = Min(hi, seg_hi_ts);
 		day_val = day;
-		day_tz = session_timezone;
+		day_tz = tz;
 	}
 	return day;
+}
+
+/* the local calendar day (DateADT) of a finite timestamptz in the session zone */
+int32
+clm_local_day(TimestampTz ts)
+{
+	return clm_zone_day(ts, session_timezone);
+}
+
+/*
+ * The time zone of a name, as SET TimeZone accepts it by name: a zone of the
+ * IANA database (pg_timezone_names) or a POSIX zone specification.  Numeric
+ * offsets and abbreviations are refused: their meaning depends on settings
+ * (the sign convention, timezone_abbreviations) that may differ between the
+ * nodes that compute a result.
+ */
+const pg_tz *
+clm_zone_lookup(const char *name, int len)
+{
+	char		buf[TZ_STRLEN_MAX + 1];
+	pg_tz	   *tz;
+
+	if (len <= 0 || len > TZ_STRLEN_MAX || memchr(name, '\0', len) != NULL ||
+		name[0] == '+' || name[0] == '-' || (name[0] >= '0' && name[0] <= '9'))
+		tz = NULL;			/* empty, too long, or a numeric offset */
+	else
+	{
+		memcpy(buf, name, len);
+		buf[len] = '\0';
+		tz = pg_tzset(buf);
+	}
+	if (tz == NULL || !pg_tz_acceptable(tz))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("time zone \"%.*s\" not recognized",
+						Min(len, TZ_STRLEN_MAX), name),
+				 errhint("Name a zone of pg_timezone_names, such as 'UTC' or 'Europe/Paris'.")));
+	return tz;
 }
 
 /* the calendar day (DateADT) of a finite timestamp without time zone */
