@@ -4,12 +4,14 @@
 # PostgreSQL versions) can be tested at once.
 #
 #   bash test/pgenv.sh setup DIR [SOURCE]   copy an installation into DIR/inst
-#        SOURCE: 15 (Debian's packages, the default) or the prefix of a
-#        PostgreSQL built from source (relocatable); prints its pg_config
+#        SOURCE: 15 (Debian's packages, the default), the prefix of a
+#        PostgreSQL built from source (relocatable), or the pg_config of
+#        either (a copy made here included); prints its pg_config
 #   bash test/pgenv.sh pg_config DIR        prints the private pg_config
 #   bash test/pgenv.sh start DIR PORT       initdb DIR/data (once) and start a
 #        server on PORT with its socket in DIR/sock; prints the environment
 #        to eval: export PGHOST=... PGPORT=... PGUSER=...
+#        (PGENV_CONF: further postgresql.conf lines, added at initdb)
 #   bash test/pgenv.sh stop DIR             stop that server
 #
 # Then, for example:
@@ -42,6 +44,23 @@ as_server_user() {
 case "$cmd" in
 setup)
     src="${3:-15}"
+    if [ -f "$src" ] && [ "$(basename "$src")" = pg_config ]; then
+        # a pg_config: Debian's layout (ROOT/usr/lib/postgresql/N/bin) or a prefix
+        bin="$(cd "$(dirname "$src")" && pwd)"
+        if [[ "$bin" =~ ^(.*)/usr/lib/postgresql/([0-9]+)/bin$ ]]; then
+            root="${BASH_REMATCH[1]}" major="${BASH_REMATCH[2]}"
+            [ "$root/inst" != "$dir/inst" ] || { echo "error: $src is the installation in $dir itself" >&2; exit 1; }
+            rm -rf "$dir/inst"
+            mkdir -p "$dir/inst/usr/lib/postgresql" "$dir/inst/usr/share/postgresql" "$dir/inst/usr/include"
+            cp -a "$root/usr/lib/postgresql/$major" "$dir/inst/usr/lib/postgresql/"
+            cp -a "$root/usr/share/postgresql/$major" "$dir/inst/usr/share/postgresql/"
+            cp -a "$root/usr/include/postgresql" "$dir/inst/usr/include/"
+            chmod -R a+rX "$dir"
+            private_pg_config
+            exit 0
+        fi
+        src="$(dirname "$bin")"
+    fi
     rm -rf "$dir/inst"
     mkdir -p "$dir/inst"
     if [[ "$src" =~ ^[0-9]+$ ]]; then
@@ -78,6 +97,7 @@ listen_addresses = ''
 unix_socket_directories = '$dir/sock'
 fsync = off
 max_prepared_transactions = 10
+${PGENV_CONF:-}
 CONF
     fi
     as_server_user "$bindir/pg_ctl" -D "$dir/data" -o "-p $port" -l "$dir/data/server.log" -w start >/dev/null ||
