@@ -248,9 +248,7 @@ fit_final(FunctionCallInfo fcinfo, int kind)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s fit: %s", clm_kind_name(kind), err),
 				 hint ? errhint("%s", hint) : 0));
-	m = (ClmModel *) palloc0(sizeof(ClmModel));
-	SET_VARSIZE(m, sizeof(ClmModel));
-	m->kind = kind;
+	m = clm_model_new(kind);
 	m->converged = r.converged ? 1 : 0;
 	m->iterations = r.iterations;
 	m->n_distinct = r.n_distinct;

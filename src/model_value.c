@@ -21,14 +21,33 @@
 #include "compat.h"
 #include "models.h"
 
-/* check a model value read from disk */
+/* a zeroed model value of the current format */
+ClmModel *
+clm_model_new(int kind)
+{
+	ClmModel   *m = (ClmModel *) palloc0(sizeof(ClmModel));
+
+	SET_VARSIZE(m, sizeof(ClmModel));
+	m->version = CLM_MODEL_VERSION;
+	m->kind = kind;
+	return m;
+}
+
+/* check a model value read from disk (format 1, or 0 from clm 0.1) */
 ClmModel *
 clm_model_get(Datum d)
 {
 	ClmModel   *m = DatumGetClmModel(d);
 	int			i;
 
-	if (VARSIZE(m) != sizeof(ClmModel) || clm_kind_name(m->kind) == NULL)
+	if (VARSIZE(m) == sizeof(ClmModel) && m->version > CLM_MODEL_VERSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("clm.model value of format %d, written by a later version of clm",
+						m->version),
+				 errhint("Update the clm extension (ALTER EXTENSION clm UPDATE) after installing the later version.")));
+	if (VARSIZE(m) != sizeof(ClmModel) || clm_kind_name(m->kind) == NULL ||
+		m->version < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("corrupt clm.model value")));
@@ -63,12 +82,11 @@ clm_model_in(PG_FUNCTION_ARGS)
 	char	   *s = pstrdup(str);
 	char	   *p = s;
 	char	   *tok;
-	ClmModel   *m = (ClmModel *) palloc0(sizeof(ClmModel));
+	ClmModel   *m;
 	bool		have[CLM_MAX_PAR] = {false, false, false, false};
 	int			npar,
 				i;
 
-	SET_VARSIZE(m, sizeof(ClmModel));
 	while (*p == ' ')
 		p++;
 	tok = p;
@@ -76,7 +94,7 @@ clm_model_in(PG_FUNCTION_ARGS)
 		p++;
 	if (*p)
 		*p++ = '\0';
-	m->kind = clm_kind_from_name(tok);
+	m = clm_model_new(clm_kind_from_name(tok));
 	if (m->kind == 0)
 		model_syntax_error(str, "It must start with a model kind: bgnbd, mbgnbd, paretonbd, gg, bgbb or sbg.");
 	npar = clm_kind_npar(m->kind);
@@ -211,7 +229,7 @@ clm_model_out(PG_FUNCTION_ARGS)
 }
 
 PG_FUNCTION_INFO_V1(clm_model_send);
-/* binary output of clm.model: kind, converged, iterations, distinct, n, ll, npar x (par, se), message */
+/* binary output of clm.model (format 1): kind, converged, iterations, distinct, n, ll, npar x (par, se), message */
 Datum
 clm_model_send(PG_FUNCTION_ARGS)
 {
@@ -241,12 +259,16 @@ Datum
 clm_model_recv(PG_FUNCTION_ARGS)
 {
 	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	ClmModel   *m = (ClmModel *) palloc0(sizeof(ClmModel));
+	uint32		word = (uint32) clm_recv_int4(buf, "clm.model");
+	ClmModel   *m = clm_model_new((int) (word & 0xFFFF));
 	const char *msg;
 	int			i;
 
-	SET_VARSIZE(m, sizeof(ClmModel));
-	m->kind = clm_recv_int4(buf, "clm.model");
+	if ((word >> 16) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("unsupported binary format version %d for type clm.model",
+						(int) (word >> 16) + 1)));
 	if (clm_kind_name(m->kind) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
@@ -308,9 +330,7 @@ clm_model_make(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a %s model has %d parameters", kname, clm_kind_npar(kind))));
-	m = (ClmModel *) palloc0(sizeof(ClmModel));
-	SET_VARSIZE(m, sizeof(ClmModel));
-	m->kind = kind;
+	m = clm_model_new(kind);
 	m->ll = NAN;
 	for (i = 0; i < nel; i++)
 	{

@@ -49,7 +49,18 @@ typedef struct ClmHist
 #define HIST_HDRSZ offsetof(ClmHist, tuples)
 #define HIST_CAP(h) ((int) ((VARSIZE(h) - HIST_HDRSZ) / sizeof(clm_obs)))
 
-/* clm.model: a fitted (or user-made) model value */
+/*
+ * clm.model: a fitted (or user-made) model value.
+ *
+ * Format versions (docs/upgrading.md): the stored value carries its format in
+ * version.  Format 1 is this layout; clm 0.1 wrote it with version 0 (the
+ * field was padding, always zero), so 0 reads as format 1.  The binary form
+ * keeps its format in the upper 16 bits of the kind word: 0 there is binary
+ * format 1 (the form of 0.1, unchanged).  The text form is key=value pairs,
+ * so a later format adds keys, and a missing key keeps its format-1 meaning.
+ */
+#define CLM_MODEL_VERSION 1
+
 typedef struct ClmModel
 {
 	int32		vl_len_;
@@ -57,7 +68,7 @@ typedef struct ClmModel
 	int32		converged;
 	int32		iterations;
 	int32		n_distinct;
-	int32		pad;
+	int32		version;		/* CLM_MODEL_VERSION (0 from clm 0.1) */
 	double		n_customers;
 	double		ll;
 	double		par[CLM_MAX_PAR];
@@ -81,6 +92,7 @@ extern int32 clm_recv_int4(StringInfo buf, const char *type);
 extern double clm_recv_float8(StringInfo buf, const char *type);
 
 /* model_value.c */
+extern ClmModel *clm_model_new(int kind);
 extern ClmModel *clm_model_get(Datum d);
 
 #endif							/* CLM_MODELS_GLUE_H */
