@@ -154,6 +154,9 @@ COMMENT ON COLUMN @extschema@.rfm_segment_map.description IS 'what the segment m
 COMMENT ON COLUMN @extschema@.rfm_segment_map.preset IS 'true for the rows shipped with the extension (not dumped by pg_dump; do not edit them, copy them under a new map name)';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.rfm_segment_map', 'WHERE NOT preset');
 GRANT SELECT ON @extschema@.rfm_segment_map TO PUBLIC;
+-- the role that installs clm manages the maps (a database owner in a trusted
+-- install, where the table belongs to the bootstrap superuser)
+GRANT INSERT, UPDATE, DELETE ON @extschema@.rfm_segment_map TO @extowner@;
 
 -- grid10: the classic 10-segment R-by-F grid for n = 5 (M not used); total
 -- and disjoint over the 25 (r, f) cells, hence over all 125 (r, f, m) cells.
@@ -265,7 +268,7 @@ CREATE FUNCTION @extschema@.rfm_map_check(map_name text, n integer DEFAULT 5,
         SELECT 2, 'overlap', v.r, v.f, v.m,
                pg_catalog.array_agg(v.rule_id ORDER BY v.rule_id),
                pg_catalog.array_agg(v.segment ORDER BY v.rule_id),
-               'rules of equal priority ' || pg_catalog.min(v.priority) || ' give different segments; the lowest rule_id fires'
+               'rules of equal priority ' || pg_catalog.min(v.priority)::text || ' give different segments; the lowest rule_id fires'
           FROM cover AS v
          WHERE v.rk = 1
          GROUP BY v.r, v.f, v.m
@@ -275,7 +278,7 @@ CREATE FUNCTION @extschema@.rfm_map_check(map_name text, n integer DEFAULT 5,
                ARRAY[x.rule_id], ARRAY[x.segment],
                CASE WHEN x.r_min > LEAST(x.r_max, rfm_map_check.n) OR x.f_min > LEAST(x.f_max, rfm_map_check.n)
                          OR x.m_min > LEAST(x.m_max, rfm_map_check.n)
-                    THEN 'empty range: the rule covers no cell for n = ' || rfm_map_check.n
+                    THEN 'empty range: the rule covers no cell for n = ' || rfm_map_check.n::text
                     ELSE 'shadowed: every cell it covers is taken by rules '
                          || (SELECT pg_catalog.array_agg(DISTINCT w.rule_id ORDER BY w.rule_id)::text
                                FROM cover AS v JOIN cover AS w

@@ -16,9 +16,15 @@ chmod 755 "$TMP"
 trap 'rm -rf "$TMP"' EXIT
 fresh_db $FRESH
 fresh_db $UPD
-"${PSQL[@]}" -d $FRESH -c 'CREATE EXTENSION clm' || { bad "CREATE EXTENSION clm"; exit 1; }
+# the scripts set search_path for themselves only (SET LOCAL in the guard):
+# the session's setting is the same afterwards
+p=$("${PSQL[@]}" -At -d $FRESH -c 'SET search_path = a, b' -c 'CREATE EXTENSION clm' -c 'SHOW search_path') ||
+    { bad "CREATE EXTENSION clm"; exit 1; }
+[ "$p" = "a, b" ] && ok "CREATE EXTENSION keeps the session's search_path" || bad "search_path after CREATE EXTENSION: $p"
 "${PSQL[@]}" -d $UPD -c "CREATE EXTENSION clm VERSION '0.1'" || { bad "CREATE EXTENSION clm VERSION '0.1'"; exit 1; }
-"${PSQL[@]}" -d $UPD -c 'ALTER EXTENSION clm UPDATE' || { bad "ALTER EXTENSION clm UPDATE"; exit 1; }
+p=$("${PSQL[@]}" -At -d $UPD -c 'SET search_path = a, b' -c 'ALTER EXTENSION clm UPDATE' -c 'SHOW search_path') ||
+    { bad "ALTER EXTENSION clm UPDATE"; exit 1; }
+[ "$p" = "a, b" ] && ok "ALTER EXTENSION UPDATE keeps the session's search_path" || bad "search_path after the update: $p"
 v=$(psql -X -At -d $UPD -c "SELECT extversion FROM pg_extension WHERE extname = 'clm'")
 dv=$(psql -X -At -d $UPD -c "SELECT default_version FROM pg_available_extensions WHERE name = 'clm'")
 [ "$v" = "$dv" ] && ok "0.1 updated to $v (the default version)" || bad "after the update the version is $v, not $dv"
@@ -55,5 +61,15 @@ else
     n=$(echo "$diffs" | grep -cE '^(MISSING|EXTRA|DIFF) ')
     bad "catalog: $n differences between a fresh install and 0.1 updated (listed above)"
 fi
+# every object of the extension lives in its schema (an unqualified CREATE in
+# a script runs with search_path = pg_catalog, pg_temp: it would land in pg_catalog)
+for db in $FRESH $UPD; do
+    out=$(psql -X -At -d $db -c "
+        SELECT string_agg(i.type || ' ' || i.identity, ', ')
+        FROM pg_depend d, pg_extension e, pg_identify_object(d.classid, d.objid, 0) i
+        WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = e.oid AND e.extname = 'clm'
+          AND d.deptype = 'e' AND i.schema <> e.extnamespace::regnamespace::text")
+    [ -z "$out" ] && ok "every object of clm is in its schema ($db)" || bad "objects of clm outside its schema in $db: $out"
+done
 for db in $FRESH $UPD; do dropdb $db; done
 exit $fail

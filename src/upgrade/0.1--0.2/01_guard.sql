@@ -1,0 +1,1 @@
+../../sql/01_guard.sql
