@@ -42,13 +42,14 @@ UNION ALL SELECT 'breakpoints ' || name || ' cuts',
 UNION ALL SELECT 'segment map mine', (SELECT string_agg(m::text, ';' ORDER BY m.rule_id) FROM clm.rfm_segment_map m WHERE map_name = 'mine')
 UNION ALL SELECT 'segment map mine cells',
                  (SELECT string_agg(c::text, ';' ORDER BY c.r_score, c.f_score, c.m_score) FROM clm.rfm_map_cells('mine') c)
--- stored aggregate results, expanded
+-- stored aggregate results, expanded (with every argument whose default 0.2
+-- changed given: clm.customer_stage_rows's population_gap_days, NULL in 0.1)
 UNION ALL SELECT 'array ' || name, a::text FROM arrays
 UNION ALL SELECT 'array lifecycle rows', (SELECT string_agg(r::text, ';' ORDER BY r.period_start) FROM arrays, clm.lifecycle_rows(a) r WHERE name = 'lifecycle')
 UNION ALL SELECT 'array retention rows', (SELECT string_agg(r::text, ';' ORDER BY r::text) FROM arrays, clm.retention_rows(a) r WHERE name = 'retention')
 UNION ALL SELECT 'array stage_counts rows', (SELECT string_agg(r::text, ';' ORDER BY r::text) FROM arrays, clm.stage_count_rows(a) r WHERE name = 'stage_counts')
 UNION ALL SELECT 'array transition rows', (SELECT string_agg(r::text, ';' ORDER BY r::text) FROM arrays, clm.transition_rows(a) r WHERE name = 'stage_transitions')
-UNION ALL SELECT 'array customer_stages rows', (SELECT string_agg(r::text, ';' ORDER BY r::text) FROM arrays, clm.customer_stage_rows(a) r WHERE name = 'customer_stages')
+UNION ALL SELECT 'array customer_stages rows', (SELECT string_agg(r::text, ';' ORDER BY r::text) FROM arrays, clm.customer_stage_rows(a, population_gap_days => NULL) r WHERE name = 'customer_stages')
 UNION ALL SELECT 'array customer_rfm rows', (SELECT string_agg(r::text, ';' ORDER BY r::text) FROM arrays, clm.customer_rfm_rows(a) r WHERE name = 'customer_rfm')
 -- the tracked source: its catalog row and what it built
 UNION ALL SELECT 'tracked source',
