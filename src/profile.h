@@ -174,6 +174,9 @@ extern const char *clm_profile_check(const ClmProfile *p, Size size);
 struct StringInfoData;
 extern void clm_append_spend(struct StringInfoData *buf, int64 v);
 
+/* date formatting: appends -?YYYY-MM-DD with an astronomical year */
+extern void clm_append_date(struct StringInfoData *buf, int32 day);
+
 /* parse a signed integer within [lo, hi]; NULL or what is wrong */
 extern const char *clm_parse_int64(const char **sp, int64 lo, int64 hi, int64 *result);
 

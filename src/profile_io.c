@@ -138,9 +138,9 @@ clm_spend_numeric(int64 v)
 	return NumericGetDatum(int64_div_fast_to_numeric(x, scale));
 }
 
-/* append a day as an ISO date with an astronomical year */
-static void
-append_date(StringInfo buf, int32 day)
+/* append a day as an ISO date with an astronomical year (-?YYYY-MM-DD) */
+void
+clm_append_date(StringInfo buf, int32 day)
 {
 	int			y,
 				m,
@@ -230,7 +230,7 @@ clm_profile_out(PG_FUNCTION_ARGS)
 		if (i > 0)
 			appendStringInfoChar(&buf, ',');
 		appendStringInfoString(&buf, "[\"");
-		append_date(&buf, days[i].day);
+		clm_append_date(&buf, days[i].day);
 		appendStringInfo(&buf, "\",%d,", days[i].orders);
 		clm_append_spend(&buf, days[i].spend);
 		appendStringInfoChar(&buf, ']');
@@ -243,7 +243,7 @@ clm_profile_out(PG_FUNCTION_ARGS)
 		appendStringInfoChar(&buf, '[');
 		append_json_string(&buf, c->name, c->name_len);
 		appendStringInfo(&buf, "," INT64_FORMAT "," INT64_FORMAT ",\"", c->events, c->purchases);
-		append_date(&buf, c->last_day);
+		clm_append_date(&buf, c->last_day);
 		appendStringInfoString(&buf, "\"]");
 		c = clm_channel_next(c);
 	}
@@ -252,7 +252,7 @@ clm_profile_out(PG_FUNCTION_ARGS)
 	if (p->other_events > 0)
 	{
 		appendStringInfoChar(&buf, '"');
-		append_date(&buf, p->other_last_day);
+		clm_append_date(&buf, p->other_last_day);
 		appendStringInfoString(&buf, "\"]}");
 	}
 	else
