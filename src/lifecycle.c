@@ -233,7 +233,9 @@ clm_lifecycle_combine(PG_FUNCTION_ARGS)
 				 errmsg("cannot combine lifecycle counts with different parameters")));
 	for (i = LC_HEADER; i < n; i++)
 		if (pg_add_s64_overflow(va[i], vb[i], &va[i]))
-			clm_bad_state(LC_WHAT, "count out of range");
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("cannot combine lifecycle counts: a count is out of range")));
 	PG_RETURN_ARRAYTYPE_P(a);
 }
 

@@ -111,5 +111,8 @@ clm_brier_score_final(PG_FUNCTION_ARGS)
 		s += h->tuples[i].w * d * d;
 		w += h->tuples[i].w;
 	}
+	/* no scored row (an empty histogram, e.g. 'scores:'): NULL, as the aggregate */
+	if (!(w > 0))
+		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(s / w);
 }

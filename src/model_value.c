@@ -283,6 +283,9 @@ clm_model_recv(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid counts in binary clm.model")));
+	/* one NaN (the text form has no other), so that send(recv(x)) is canonical */
+	if (isnan(m->ll))
+		m->ll = NAN;
 	for (i = 0; i < clm_kind_npar(m->kind); i++)
 	{
 		m->par[i] = clm_recv_float8(buf, "clm.model");
@@ -291,6 +294,8 @@ clm_model_recv(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 					 errmsg("invalid parameter in binary clm.model")));
+		if (isnan(m->se[i]))
+			m->se[i] = NAN;
 	}
 	if (memchr(buf->data + buf->cursor, '\0', buf->len - buf->cursor) == NULL)
 		ereport(ERROR,
