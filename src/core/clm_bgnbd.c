@@ -215,13 +215,14 @@ typedef struct beta_ctx
 	double		bb;
 	double		R;				/* r + x */
 	double		c;				/* t / (alpha + T) */
-	int			piece;			/* 1: u = p^a on [0, 1/2], 2: v = (1-p)^bb,
+	int			piece;			/* 1: u = log p on (0, 1/2], 2: u = log(1-p),
 								 * 3: p = mode - u, 4: p = mode + u */
 	double		mode;			/* pieces 3, 4: mode of the Beta density */
 	double		lmode;			/* log density at the mode */
 	int			horizon;		/* > 0: discounted CLV sum over periods */
 	double		unit;			/* c for one period */
 	double		disc;			/* per-period discount rate */
+	double		lb;				/* log B(a, bb) */
 } beta_ctx;
 
 /* (1 - (1 + p c)^-R) / p, continuous at p = 0 */
@@ -233,14 +234,42 @@ g_of_p(double p, double R, double c)
 	return -expm1(-R * log1p(p * c)) / p;
 }
 
-/* integrand of the expectation over p in the substituted variable */
+/* the function whose expectation over p is taken: g, or the CLV's discounted sum */
+static double
+beta_value(const beta_ctx *ctx, double p)
+{
+	double		prev = 0.0,
+				s = 0.0,
+				df = 1.0;
+	int			k;
+
+	if (ctx->horizon <= 0)
+		return g_of_p(p, ctx->R, ctx->c);
+	/* sum_k (g(k) - g(k-1)) / (1+d)^k over the periods */
+	for (k = 1; k <= ctx->horizon; k++)
+	{
+		double		cur = g_of_p(p, ctx->R, ctx->unit * k);
+
+		if ((k & 4095) == 0)
+			clm_core_check_interrupts();
+		df /= (1.0 + ctx->disc);
+		s += (cur - prev) * df;
+		prev = cur;
+	}
+	return s;
+}
+
+/*
+ * integrand of the expectation over p in the substituted variable u:
+ * pieces 3 and 4, p = mode -+ u; piece 1, u = log p (p <= 1/2); piece 2,
+ * u = log(1 - p) (p >= 1/2)
+ */
 static void
 beta_integrand(double u, double *out, void *vctx)
 {
 	beta_ctx   *ctx = (beta_ctx *) vctx;
 	double		p,
-				dens,
-				val;
+				dens;
 
 	if (ctx->piece >= 3)
 	{
@@ -255,58 +284,85 @@ beta_integrand(double u, double *out, void *vctx)
 	}
 	else if (ctx->piece == 1)
 	{
-		p = pow(u, 1.0 / ctx->a);
-		dens = (ctx->bb == 1.0) ? 1.0 : exp((ctx->bb - 1.0) * log1p(-p));
+		/* p^(a-1) (1-p)^(bb-1) / B dp = exp(a u + (bb-1) log(1-p) - lb) du */
+		p = exp(u);
+		dens = exp(ctx->a * u + (ctx->bb - 1.0) * log1p(-p) - ctx->lb);
 	}
 	else
 	{
-		double		q = pow(u, 1.0 / ctx->bb);
+		double		q = exp(u);
 
 		p = 1.0 - q;
-		dens = (ctx->a == 1.0) ? 1.0 : exp((ctx->a - 1.0) * log1p(-q));
+		dens = exp(ctx->bb * u + (ctx->a - 1.0) * log1p(-q) - ctx->lb);
 	}
-	if (ctx->horizon > 0)
-	{
-		/* sum_k (g(k) - g(k-1)) / (1+d)^k over the periods */
-		double		prev = 0.0,
-					s = 0.0,
-					df = 1.0;
-		int			k;
-
-		for (k = 1; k <= ctx->horizon; k++)
-		{
-			double		cur = g_of_p(p, ctx->R, ctx->unit * k);
-
-			if ((k & 4095) == 0)
-				clm_core_check_interrupts();
-			df /= (1.0 + ctx->disc);
-			s += (cur - prev) * df;
-			prev = cur;
-		}
-		val = s;
-	}
-	else
-		val = g_of_p(p, ctx->R, ctx->c);
-	out[0] = val * dens;
+	out[0] = dens == 0.0 ? 0.0 : beta_value(ctx, p) * dens;
 }
 
 /*
- * E over p ~ Beta(a, bb) of the integrand.  The substitutions u = p^a on
- * [0, 1/2] and v = (1-p)^bb on [1/2, 1] absorb the endpoint behaviour
- * (p^(a-1), (1-p)^(bb-1): singular or not smooth), with panels refined
- * geometrically towards u = 0 and v = 0.  When both a, bb >= 30 the
- * density is concentrated far from the endpoints (and 0.5^a may
- * underflow): integrate outward from the mode in both directions with
- * panels starting at a twentieth of the standard deviation (this follows
- * a, bb in the millions).
+ * One side of the expectation over p ~ Beta(a, bb): piece 1 the integral
+ * over p in (0, 1/2], piece 2 over q = 1 - p in (0, 1/2), with e the
+ * exponent at that end (a, resp. bb) and o the other one.  Near the end
+ * the density behaves like q^(e-1), singular for e < 1 and, for e small,
+ * holding its mass at q far below any scale of the function (0.1: the
+ * papers' example a = b = 0.001 puts half the mass below 1e-300).  So:
+ *
+ *	 int_0^(1/2) q^(e-1) h(q) dq
+ *		= sum_k int_(2^-(k+2))^(2^-(k+1)) ... + int_0^(q_K) ...
+ *
+ * each dyadic interval by one 16-point Gauss-Legendre panel in log q
+ * (the integrand is analytic there, its nearest singularities at least an
+ * interval's width away, so a panel is exact to rounding), down to q_K
+ * where h(q) = h(0) (1 + O(q_K dev)) with dev bounding h'/h (below 1e-17
+ * relative), and the rest in closed form, h(0) q_K^e / (e B).  The loop
+ * also stops once even the largest h on (0, q_K) could add no more than
+ * 1e-17 of the total (large e).  At most about 60 + log2(dev) panels.
+ */
+static double
+beta_side(beta_ctx *ctx, int piece, double e, double o, double dev)
+{
+	double		out[1];
+	double		total = 0.0,
+				h0 = beta_value(ctx, piece == 1 ? 0.0 : 1.0),
+				hmax = h0 * fmax(1.0, pow(2.0, 1.0 - o)),
+				top = log(0.5),
+				ln2 = log(2.0);
+	int			k;
+
+	ctx->piece = piece;
+	for (k = 0; k < 2000; k++)
+	{
+		double		hi = top - k * ln2,
+					lo = hi - ln2,
+					tail;
+
+		clm_quad_geometric(beta_integrand, ctx, 1, lo, hi, ln2, out);
+		total += out[0];
+		/* the integral below q = exp(lo) with h at its limit h0 */
+		tail = exp(e * lo - log(e) - ctx->lb);
+		if (exp(lo) * dev < 1e-17 || hmax * tail < 1e-17 * total)
+		{
+			total += h0 * tail;
+			break;
+		}
+	}
+	return total;
+}
+
+/*
+ * E over p ~ Beta(a, bb) of the integrand: the two sides of p = 1/2 by
+ * beta_side.  When both a, bb >= 30 the density is concentrated far from
+ * the endpoints (and 0.5^a may underflow): integrate outward from the mode
+ * in both directions with panels starting at a twentieth of the standard
+ * deviation (this follows a, bb in the millions).
  */
 static double
 beta_expect(beta_ctx *ctx)
 {
 	double		lb = clm_lbeta(ctx->a, ctx->bb);
 	double		out[1];
-	double		hi,
-				res = 0.0;
+	double		res,
+				cmax,
+				dev;
 
 	if (ctx->a >= 30.0 && ctx->bb >= 30.0)
 	{
@@ -328,18 +384,41 @@ beta_expect(beta_ctx *ctx)
 		return res + out[0];
 	}
 
-	ctx->piece = 1;
-	hi = pow(0.5, ctx->a);
-	clm_quad_geometric(beta_integrand, ctx, 1, 0.0, hi, hi * 1e-8, out);
-	res += out[0] * exp(-log(ctx->a) - lb);
-	if (ctx->bb * log(0.5) > -700.0)
-	{
-		ctx->piece = 2;
-		hi = pow(0.5, ctx->bb);
-		clm_quad_geometric(beta_integrand, ctx, 1, 0.0, hi, hi * 1e-8, out);
-		res += out[0] * exp(-log(ctx->bb) - lb);
-	}
+	/*
+	 * dev bounds |d log h / dq| near either end: g's (R+1) c / 2 (c the
+	 * largest of the horizon), and the other factor's |o - 1| (for q <= 1/4,
+	 * 2 |o - 1|)
+	 */
+	ctx->lb = lb;
+	cmax = ctx->horizon > 0 ? ctx->unit * ctx->horizon : ctx->c;
+	dev = 1.0 + (ctx->R + 1.0) * cmax + 2.0 * fabs(ctx->a - 1.0) + 2.0 * fabs(ctx->bb - 1.0);
+	res = beta_side(ctx, 1, ctx->a, ctx->bb, dev);
+	res += beta_side(ctx, 2, ctx->bb, ctx->a, dev);
 	return res;
+}
+
+/*
+ * Whether the hypergeometric series may stop after a term: the term is
+ * below 1e-17 of the sum in absolute value (with C < 0 the first terms are
+ * negative), every later term has the sign of this one (cnext, the next
+ * C + n, > 0) and they fall by at least a factor 0.9 (rho, this term's
+ * ratio, below 0.9; the ratios then fall towards z).
+ */
+static inline bool
+bg_series_done(double term, double F, double rho, double cnext)
+{
+	return fabs(term) < 1e-17 * fabs(F) && cnext > 0.0 && rho >= 0.0 && rho < 0.9;
+}
+
+/*
+ * Whether 1 - A F is accurate to 1e-11 relative: the rounding of the n
+ * terms, sum |A term| = AS, and of A = exp(-R log(1 + t/(alpha+T))),
+ * amplified by the cancellation in the bracket br.
+ */
+static inline bool
+bg_series_accurate(int n, double AS, double lA_AF, double br)
+{
+	return 4e-16 * ((n + 10.0) * AS + lA_AF) <= 1e-11 * fabs(br);
 }
 
 /*
@@ -365,6 +444,8 @@ bg_expected_series(int m, const double *par, double t, double x, double T)
 	double		z = t / (al + T + t);
 	double		term = 1.0,
 				F = 1.0,
+				S = 1.0,
+				A,
 				AF,
 				br;
 	int			n;
@@ -373,19 +454,21 @@ bg_expected_series(int m, const double *par, double t, double x, double T)
 		return NAN;
 	for (n = 0; n < 2000; n++)
 	{
-		term *= (R + n) * (bb + n) / ((C + n) * (n + 1.0)) * z;
+		double		rho = (R + n) * (bb + n) / ((C + n) * (n + 1.0)) * z;
+
+		term *= rho;
 		F += term;
-		if (term < 1e-17 * F && (R + n) * (bb + n) / ((C + n) * (n + 1.0)) * z < 0.9)
+		S += fabs(term);
+		if (bg_series_done(term, F, rho, C + n + 1.0))
 			break;
 	}
 	if (n == 2000 || !isfinite(F) || (R <= 50.0 && n >= 300))
 		return NAN;
-	AF = exp(-R * log1p(t / (al + T))) * F;
+	A = exp(-R * log1p(t / (al + T)));
+	AF = A * F;
 	br = 1.0 - AF;
-	if (fabs(br) < 1e-6)
-		return NAN;
-	/* see bg_discounted_series */
-	if (R > 50.0 && 4e-16 * (n + 10.0 + R * log1p(t / (al + T))) * AF > 1e-11 * fabs(br))
+	if (fabs(br) < 1e-6 ||
+		!bg_series_accurate(n, A * S, R * log1p(t / (al + T)) * fabs(AF), br))
 		return NAN;
 	return C / (a - 1.0) * br;
 }
@@ -471,7 +554,9 @@ bg_discounted_series(int m, const double *par, double disc, int horizon,
 		double		z = k / (A + k),
 					zr = z / zmax;
 		double		F = 1.0,
+					S = 1.0,
 					zn = 1.0,
+					Ak,
 					AF,
 					br,
 					cur;
@@ -492,17 +577,17 @@ bg_discounted_series(int m, const double *par, double disc, int horizon,
 			zn *= zr;
 			term = c[n + 1] * zn;
 			F += term;
-			if (term < 1e-17 * F && rho[n] * z < 0.9)
+			S += fabs(term);
+			if (bg_series_done(term, F, rho[n] * z, C + n + 1.0))
 				break;
 		}
 		if (n == BG_DISC_MAXN || !isfinite(F) || (R <= 50.0 && n >= 300))
 			return NAN;
-		AF = exp(-R * log1p(k / A)) * F;
+		Ak = exp(-R * log1p(k / A));
+		AF = Ak * F;
 		br = 1.0 - AF;
-		if (fabs(br) < 1e-6)
-			return NAN;
-		if (R > 50.0 &&
-			4e-16 * (n + 10.0 + R * log1p(k / A)) * AF > 1e-11 * fabs(br))
+		if (fabs(br) < 1e-6 ||
+			!bg_series_accurate(n, Ak * S, R * log1p(k / A) * fabs(AF), br))
 			return NAN;
 		cur = scale * br;
 		df /= (1.0 + disc);
