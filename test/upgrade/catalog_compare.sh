@@ -30,7 +30,12 @@ dv=$(psql -X -At -d $UPD -c "SELECT default_version FROM pg_available_extensions
 [ "$v" = "$dv" ] && ok "0.1 updated to $v (the default version)" || bad "after the update the version is $v, not $dv"
 
 "${PSQL[@]}" -d $FRESH -f "$HERE/catalog.sql" -c "\\copy (SELECT * FROM clm_catalog) TO '$TMP/fresh.tsv'" || { bad "catalog query"; exit 1; }
-out=$("${PSQL[@]}" -At -d $UPD -f "$HERE/catalog.sql" -f - <<SQL
+
+# compare_catalog: the differences between the catalog of $FRESH (saved in
+# fresh.tsv) and that of $UPD, one MISSING, EXTRA or DIFF entry each, after
+# a first line counting what was compared
+compare_catalog() {
+    "${PSQL[@]}" -At -d $UPD -f "$HERE/catalog.sql" -f - <<SQL
 CREATE TEMP TABLE f (object text, attribute text, value text);
 \\copy f FROM '$TMP/fresh.tsv'
 CREATE TEMP TABLE u AS SELECT * FROM clm_catalog;
@@ -44,14 +49,15 @@ SELECT line FROM (
     FROM uo WHERE object NOT IN (SELECT object FROM fo)
     UNION ALL
     SELECT 3, object, 'DIFF ' || object || ': ' || attribute
-           || E'\n    fresh:    ' || coalesce(f.value, '(none)')
-           || E'\n    updated:  ' || coalesce(u.value, '(none)')
+           || E'\\n    fresh:    ' || coalesce(f.value, '(none)')
+           || E'\\n    updated:  ' || coalesce(u.value, '(none)')
     FROM f FULL JOIN u USING (object, attribute)
     WHERE f.value IS DISTINCT FROM u.value
       AND object IN (SELECT object FROM fo) AND object IN (SELECT object FROM uo)
 ) d(k, object, line) ORDER BY k, object, line;
 SQL
-) || { bad "catalog comparison query"; exit 1; }
+}
+out=$(compare_catalog) || { bad "catalog comparison query"; exit 1; }
 echo "$out" | head -n 1
 diffs=$(echo "$out" | tail -n +2)
 if [ -z "$diffs" ]; then
@@ -60,6 +66,27 @@ else
     echo "$diffs"
     n=$(echo "$diffs" | grep -cE '^(MISSING|EXTRA|DIFF) ')
     bad "catalog: $n differences between a fresh install and 0.1 updated (listed above)"
+fi
+
+# the comparison itself: five changes an upgrade script could miss, made to
+# the updated database (outside an extension script: pg_init_privs stays),
+# must be the five entries reported
+"${PSQL[@]}" -d $UPD -c "ALTER FUNCTION clm.summary(clm.profile, date) VOLATILE" \
+    -c "COMMENT ON TYPE clm.profile IS 'changed'" \
+    -c "REVOKE SELECT ON clm.rfm_segment_map FROM PUBLIC" \
+    -c "ALTER EXTENSION clm DROP FUNCTION clm.rfm_map_cells(text, integer)" -c "DROP FUNCTION clm.rfm_map_cells(text, integer)" \
+    -c "CREATE FUNCTION clm.extra_fn() RETURNS integer LANGUAGE sql IMMUTABLE RETURN 1" ||
+    { bad "changing the updated database"; exit 1; }
+got=$(compare_catalog | grep -E '^(MISSING|EXTRA|DIFF) ' | sort | tr '\n' ';')
+want="DIFF function clm.summary(clm.profile,pg_catalog.date): provolatile;\
+DIFF table clm.rfm_segment_map: relacl;\
+DIFF type clm.profile: COMMENT;\
+EXTRA after the update (not in a fresh install): function clm.extra_fn();\
+MISSING after the update (only in a fresh install): function clm.rfm_map_cells(pg_catalog.text,integer);"
+if [ "$got" = "$want" ]; then
+    ok "the comparison reports a changed volatility, comment and grant, a missing and an extra function"
+else
+    bad "the comparison of a changed catalog reports '$got', want '$want'"
 fi
 # every object of the extension lives in its schema (an unqualified CREATE in
 # a script runs with search_path = pg_catalog, pg_temp: it would land in pg_catalog)

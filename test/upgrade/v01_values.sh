@@ -75,5 +75,30 @@ if echo "$err" | grep -q 'ERROR:  0A000: clm.model value of format 2, written by
 else
     bad "a clm.model of a later format: $err"
 fi
+# a model written now carries format 1 in its version word (the fifth int32
+# of the stored value: bytes 16-19 after the length word; 0 in 0.1's fixture)
+v=$("${PSQL[@]}" -At -d $DB -f "$HERE/fixture.sql" \
+    -c "SELECT get_byte(pg_temp.raw(clm.make_model('bgnbd', '{0.24,4.4,0.79,2.4}')), 16)")
+z=$(awk -F'\t' '$1 == "model bgnbd" { print substr($3, 36, 2) }' "$HERE/fixtures/v0.1_values.tsv")
+[ "$v" = 1 ] && [ "$z" = 00 ] && ok "models are written with format 1 (0.1 wrote 0)" ||
+    bad "version word of a new model: '$v', of 0.1's: '$z' (want 1 and 00)"
+
+# a binary clm.model of a later format (upper half of the kind word 1:
+# format 2) is refused with 22P03; with the word intact it reads back
+TMP=$(mktemp -d); chmod 755 "$TMP"
+"${PSQL[@]}" -d $DB -c "CREATE TABLE bm (m clm.model)" \
+    -c "INSERT INTO bm VALUES (clm.make_model('bgnbd', '{0.24,4.4,0.79,2.4}'))" \
+    -c "\\copy bm TO '$TMP/m.bin' WITH (FORMAT binary)"
+# COPY BINARY: 19-byte header, then int16 field count, int32 length, the value
+perl -e 'local $/; open(my $f, "<", $ARGV[0]) or die; my $d = <$f>; substr($d, 26, 1) = "\x01";
+         open(my $g, ">", $ARGV[1]) or die; print $g $d' "$TMP/m.bin" "$TMP/m2.bin"
+err=$("${PSQL[@]}" -d $DB -v VERBOSITY=verbose -c "\\copy bm FROM '$TMP/m2.bin' WITH (FORMAT binary)" 2>&1)
+back=$("${PSQL[@]}" -At -d $DB -c "\\copy bm FROM '$TMP/m.bin' WITH (FORMAT binary)" -c "SELECT count(DISTINCT m::text) || ' ' || count(*) FROM bm")
+if echo "$err" | grep -q 'ERROR:  22P03: unsupported binary format version 2 for type clm.model' && [ "$back" = "1 2" ]; then
+    ok "a binary clm.model of a later format is refused (22P03); format 1 reads back"
+else
+    bad "binary clm.model formats: '$err', read back '$back'"
+fi
+rm -rf "$TMP"
 dropdb $DB
 exit $fail
