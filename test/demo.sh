@@ -30,4 +30,4 @@ pg_virtualenv -t -v "$PGVER" \
     psql -X -v ON_ERROR_STOP=1 -v customers="$CUSTOMERS" -v seed="$SEED" -v as_of="$AS_OF" \
     -f "$REPO/test/demo.sql"
 clm_unlock
-step "done: the cluster is gone; README.md and docs/cookbook.md show how to use clm in your own database"
+step "done: the cluster is gone; README.md and docs/cookbook.md show clm on your own data"
