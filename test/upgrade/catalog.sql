@@ -40,6 +40,18 @@ LANGUAGE sql STABLE AS $$
     SELECT i.type || ' ' || i.identity FROM pg_catalog.pg_identify_object($1, $2, $3) i
 $$;
 
+-- md5 of the rows of a table, sorted by their text form
+CREATE FUNCTION pg_temp.contents(t regclass) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    m text;
+BEGIN
+    EXECUTE format('SELECT md5(coalesce(string_agg(x::text, E''\n'' ORDER BY x::text), '''')) FROM %s x', t)
+        INTO m;
+    RETURN m;
+END
+$$;
+
 CREATE TEMP VIEW clm_catalog AS
 WITH
 ext AS (SELECT * FROM pg_catalog.pg_extension WHERE extname = 'clm'),
@@ -49,7 +61,8 @@ member AS (
 nsp AS (
     SELECT n.* FROM pg_catalog.pg_namespace n
     WHERE n.oid >= 16384 AND n.nspname !~ '^pg_(toast_)?temp_' AND n.nspname <> 'pg_toast'),
-proc AS (SELECT p.* FROM pg_catalog.pg_proc p WHERE p.oid >= 16384),
+proc AS (SELECT p.* FROM pg_catalog.pg_proc p WHERE p.oid >= 16384
+         AND p.pronamespace <> pg_catalog.pg_my_temp_schema()),
 typ AS (SELECT t.* FROM pg_catalog.pg_type t WHERE t.oid >= 16384
         AND t.typnamespace IN (SELECT oid FROM nsp)),
 rel AS (SELECT c.* FROM pg_catalog.pg_class c WHERE c.oid >= 16384
@@ -178,10 +191,7 @@ rows(object, attribute, value) AS (
     WHERE p.oid >= 16384
     UNION ALL
     -- the rows of the extension's own tables (the preset RFM maps, ...)
-    SELECT pg_temp.ident('pg_class', c.oid), 'contents (md5 of the sorted rows)',
-           (xpath('//row/m/text()', query_to_xml(format(
-               'SELECT md5(coalesce(string_agg(t::text, E''\n'' ORDER BY t::text), '''')) AS m FROM %s t',
-               c.oid::regclass), false, false, '')))[1]::text
+    SELECT pg_temp.ident('pg_class', c.oid), 'contents (md5 of the sorted rows)', pg_temp.contents(c.oid)
     FROM rel c JOIN member m ON m.classid = 'pg_class'::regclass AND m.objid = c.oid
     WHERE c.relkind = 'r'
     UNION ALL

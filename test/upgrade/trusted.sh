@@ -16,7 +16,7 @@ cleanup() {
 }
 cleanup
 trap cleanup EXIT
-psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE ROLE $OWNER LOGIN NOSUPERUSER PASSWORD 'clm_upg_owner'" \
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE ROLE $OWNER LOGIN NOSUPERUSER" \
     -c "CREATE ROLE $OTHER LOGIN NOSUPERUSER" -c "CREATE DATABASE $DB OWNER $OWNER" || { bad "roles and database"; exit 1; }
 BOOT=$(psql -X -At -d $DB -c "SELECT rolname FROM pg_roles WHERE oid = 10")
 
@@ -89,11 +89,11 @@ expect_error "the owner cannot drop a function of clm alone" "$out" "extension c
 out=$(as $OWNER -c "ALTER TABLE clm.rfm_segment_map ADD COLUMN x int")
 expect_error "the owner cannot alter the tables of clm" "$out" "must be owner of table"
 
-# 3. pg_dump by the owner (password authentication or trust): clm.tracked_source
+# 3. pg_dump by the owner (pg_dump --role): clm.tracked_source
 # has row-level security, so a role that is not a superuser dumps with
 # --enable-row-security (it sees every row: the read policy is USING (true))
 TMP=$(mktemp -d); chmod 755 "$TMP"
-if PGPASSWORD=clm_upg_owner pg_dump -U $OWNER --enable-row-security -Fc -d $DB -f "$TMP/own.dump" 2>"$TMP/err"; then
+if pg_dump --role=$OWNER --enable-row-security -Fc -d $DB -f "$TMP/own.dump" 2>"$TMP/err"; then
     ok "the owner dumps its database (pg_dump --enable-row-security)"
 else
     bad "pg_dump by the owner: $(cat "$TMP/err")"
