@@ -17,7 +17,7 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/core/*.c)))
 PREVVERSION = 0.1
 UPGRADE     = clm--$(PREVVERSION)--$(EXTVERSION).sql
 DATA_built  = clm--$(EXTVERSION).sql $(UPGRADE)
-DATA        = $(filter-out $(DATA_built),$(wildcard clm--*.sql))
+DATA        = $(filter-out $(DATA_built),$(wildcard clm--*.sql clm--*.control))
 PGFILEDESC  = "clm - customer lifecycle analytics"
 
 SQL_PARTS   = $(sort $(wildcard src/sql/*.sql))
@@ -54,12 +54,15 @@ include $(PGXS)
 # every object depends on the headers (PGXS does not track them)
 $(OBJS): $(wildcard src/*.h src/core/*.h)
 
+# The objects live in the schema clm, which the install script creates (so it
+# is a member of the extension); the extension's own schema is pg_catalog (see
+# clm.control), so @extschema@ is written out as clm here.
 clm--$(EXTVERSION).sql: $(SQL_PARTS) clm.control
-	cat $(SQL_PARTS) > $@
+	sed 's/@extschema@/clm/g' $(SQL_PARTS) > $@
 
 UPGRADE_PARTS = $(sort $(wildcard src/upgrade/$(PREVVERSION)--$(EXTVERSION)/*.sql))
 $(UPGRADE): $(UPGRADE_PARTS) clm.control
-	cat $(UPGRADE_PARTS) > $@
+	sed 's/@extschema@/clm/g' $(UPGRADE_PARTS) > $@
 
 # C unit tests of the numerical core: plain C, no server needed
 UNIT_SRCS   = $(sort $(wildcard test/unit/*.c))
