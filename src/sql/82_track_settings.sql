@@ -1,0 +1,124 @@
+-- The settings with their defaults; clm.track validates a user's jsonb against it.
+CREATE FUNCTION @extschema@.track_settings(settings jsonb DEFAULT '{}')
+    RETURNS jsonb LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    defaults jsonb := jsonb_build_object(
+        'time_zone', current_setting('TimeZone'),
+        'as_of', NULL,
+        'rfm_map', 'rfm11',
+        'rfm_scores', 5,
+        'model', 'bgnbd',
+        'clv_horizon_weeks', 52,
+        'annual_discount_rate', 0.10,
+        'margin', 1.0,
+        'population_gap_days', NULL,
+        'prior_strength', 2,
+        'new_days', 30,
+        'active_ratio', 2,
+        'at_risk_ratio', 4,
+        'lapsed_ratio', 8,
+        'fixed_days', false,
+        'half_life_days', 30,
+        'week_start', 1,
+        'stage_days', 90,
+        'lifecycle_weeks', 52,
+        'cohort_months', 24,
+        'transition_days', 90,
+        'refit_interval', '1 day',
+        'views_interval', '1 hour');
+    s jsonb;
+    k text;
+    v jsonb;
+BEGIN
+    IF settings IS NULL THEN
+        settings := '{}';
+    END IF;
+    IF jsonb_typeof(settings) <> 'object' THEN
+        RAISE EXCEPTION 'clm: settings must be a JSON object'
+            USING ERRCODE = '22023';
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(settings) LOOP
+        IF NOT defaults ? k THEN
+            RAISE EXCEPTION 'clm: unknown setting "%"', k
+                USING ERRCODE = '22023',
+                      HINT = 'Known settings: ' || (SELECT string_agg(x, ', ' ORDER BY x) FROM jsonb_object_keys(defaults) x) || '.';
+        END IF;
+    END LOOP;
+    s := defaults || jsonb_strip_nulls(settings);
+    -- check each value by converting it to its type
+    BEGIN
+        PERFORM now() AT TIME ZONE (s->>'time_zone');
+        PERFORM (s->>'as_of')::date, (s->>'refit_interval')::interval, (s->>'views_interval')::interval,
+                (s->>'fixed_days')::boolean;
+        FOREACH k IN ARRAY ARRAY['rfm_scores', 'clv_horizon_weeks', 'new_days', 'week_start',
+                                 'stage_days', 'lifecycle_weeks', 'cohort_months', 'transition_days'] LOOP
+            PERFORM (s->>k)::integer;
+        END LOOP;
+        FOREACH k IN ARRAY ARRAY['annual_discount_rate', 'margin', 'population_gap_days', 'prior_strength',
+                                 'active_ratio', 'at_risk_ratio', 'lapsed_ratio', 'half_life_days'] LOOP
+            PERFORM (s->>k)::float8;
+        END LOOP;
+    EXCEPTION WHEN data_exception OR invalid_parameter_value OR datetime_field_overflow THEN
+        RAISE EXCEPTION 'clm: invalid settings: %', SQLERRM USING ERRCODE = '22023';
+    END;
+    IF (s->>'rfm_scores')::int NOT BETWEEN 2 AND 9 THEN
+        RAISE EXCEPTION 'clm: rfm_scores must be between 2 and 9' USING ERRCODE = '22023';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.rfm_segment_map m WHERE m.map_name = s->>'rfm_map') THEN
+        RAISE EXCEPTION 'clm: no RFM segment map named "%"', s->>'rfm_map'
+            USING ERRCODE = '22023', HINT = 'See clm.rfm_segment_map.';
+    END IF;
+    IF s->>'model' NOT IN ('bgnbd', 'mbgnbd', 'paretonbd') THEN
+        RAISE EXCEPTION 'clm: model must be bgnbd, mbgnbd or paretonbd, not "%"', s->>'model'
+            USING ERRCODE = '22023';
+    END IF;
+    IF (s->>'clv_horizon_weeks')::int NOT BETWEEN 1 AND 5200 THEN
+        RAISE EXCEPTION 'clm: clv_horizon_weeks must be between 1 and 5200' USING ERRCODE = '22023';
+    END IF;
+    IF NOT (s->>'annual_discount_rate')::float8 BETWEEN 0 AND 100 THEN
+        RAISE EXCEPTION 'clm: annual_discount_rate must be between 0 and 100 (0.1 = 10%% a year)' USING ERRCODE = '22023';
+    END IF;
+    IF NOT (s->>'margin')::float8 BETWEEN 0 AND 1 THEN
+        RAISE EXCEPTION 'clm: margin must be between 0 and 1' USING ERRCODE = '22023';
+    END IF;
+    IF (s->>'week_start')::int NOT BETWEEN 1 AND 7 THEN
+        RAISE EXCEPTION 'clm: week_start must be between 1 (Monday) and 7 (Sunday)' USING ERRCODE = '22023';
+    END IF;
+    IF (s->>'stage_days')::int NOT BETWEEN 1 AND 3660 OR (s->>'transition_days')::int NOT BETWEEN 1 AND 3660
+       OR (s->>'lifecycle_weeks')::int NOT BETWEEN 1 AND 520 OR (s->>'cohort_months')::int NOT BETWEEN 0 AND 240 THEN
+        RAISE EXCEPTION 'clm: stage_days and transition_days must be in 1..3660, lifecycle_weeks in 1..520, cohort_months in 0..240'
+            USING ERRCODE = '22023';
+    END IF;
+    IF (s->>'half_life_days')::float8 <= 0 OR (s->>'population_gap_days')::float8 <= 0 THEN
+        RAISE EXCEPTION 'clm: half_life_days and population_gap_days must be positive' USING ERRCODE = '22023';
+    END IF;
+    IF (s->>'refit_interval')::interval < '0' OR (s->>'views_interval')::interval < '0' THEN
+        RAISE EXCEPTION 'clm: refit_interval and views_interval must not be negative' USING ERRCODE = '22023';
+    END IF;
+    RETURN s;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_settings(jsonb) IS 'the settings of a tracked source: the given jsonb object checked and completed with every default';
+
+-- The stage rule arguments (after "as_of, population gap") as SQL text.
+CREATE FUNCTION @extschema@.track_stage_args(s jsonb)
+    RETURNS text LANGUAGE sql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT format('%s::float8, %s::int, %s::float8, %s::float8, %s::float8, %s::boolean',
+                  quote_literal(s->>'prior_strength'), quote_literal(s->>'new_days'),
+                  quote_literal(s->>'active_ratio'), quote_literal(s->>'at_risk_ratio'),
+                  quote_literal(s->>'lapsed_ratio'), quote_literal(s->>'fixed_days'))
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_stage_args(jsonb) IS 'internal: the stage rule arguments of a tracked source as SQL text';
+
+-- The day the views describe: the fixed as_of setting or today in the source's zone.
+CREATE FUNCTION @extschema@.track_as_of(s jsonb)
+    RETURNS date LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT coalesce((s->>'as_of')::date, (now() AT TIME ZONE (s->>'time_zone'))::date)
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_as_of(jsonb) IS 'internal: the as_of day of a tracked source (the as_of setting, else today in its time_zone)';

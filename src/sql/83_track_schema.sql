@@ -1,0 +1,505 @@
+-- The customers rows of the (customer_id, profile) rows of relation rel, as SQL text.
+CREATE FUNCTION @extschema@.track_customers_sql(rel text, target name, s jsonb)
+    RETURNS text LANGUAGE plpgsql IMMUTABLE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    weekly_rate text := format('(power(1 + %s::float8, 7 / 365.25) - 1)', quote_literal(s->>'annual_discount_rate'));
+BEGIN
+    -- each composite (summary, scores, stage, model inputs) is computed once
+    -- per row in the inner query (OFFSET 0 keeps it from being flattened) and
+    -- its fields read outside, without a function scan per call
+    RETURN format($q$
+SELECT x.customer_id,
+       x.as_of,
+       (x.sm).first_purchase, (x.sm).last_purchase, (x.sm).orders, (x.sm).frequency, (x.sm).transactions,
+       (x.sm).recency_days, (x.sm).tenure_days, (x.sm).days_since_last_purchase, (x.sm).monetary,
+       (x.sm).total_spend, (x.sm).first_seen, (x.sm).last_seen, (x.sm).active_days,
+       (x.sm).days_since_last_seen, (x.sm).mean_gap_days,
+       (x.sc).r_score, (x.sc).f_score, (x.sc).m_score, (x.sc).rfm_code,
+       (@extschema@.rfm_segment((x.sc).r_score, (x.sc).f_score, (x.sc).m_score, %5$L)).segment AS rfm_segment,
+       (x.st).stage, (x.st).reason AS stage_reason, (x.st).expected_gap_days,
+       @extschema@.p_alive(x.model, (x.b).x, (x.b).t_x, (x.b).t) AS p_alive,
+       @extschema@.churn_probability(x.model, (x.b).x, (x.b).t_x, (x.b).t) AS churn_probability,
+       @extschema@.expected_purchases(x.model, 30 / 7.0, (x.b).x, (x.b).t_x, (x.b).t) AS expected_purchases_30d,
+       @extschema@.expected_purchases(x.model, 90 / 7.0, (x.b).x, (x.b).t_x, (x.b).t) AS expected_purchases_90d,
+       @extschema@.expected_purchases(x.model, 365 / 7.0, (x.b).x, (x.b).t_x, (x.b).t) AS expected_purchases_365d,
+       x.spend AS expected_spend,
+       @extschema@.clv(x.model, %1$s, %2$s, %3$s::float8, x.spend, (x.b).x, (x.b).t_x, (x.b).t) AS clv,
+       @extschema@.preferred_channel(x.profile, x.as_of, %4$s::float8) AS preferred_channel,
+       x.changed_at AS profile_changed_at
+  FROM (SELECT y.*,
+               CASE WHEN (y.b).x = 0 OR (y.b).mean_spend > 0
+                    THEN @extschema@.expected_spend(y.spend_model, (y.b).x, (y.b).mean_spend::float8) END AS spend
+          FROM (SELECT r.customer_id, r.profile, r.changed_at, f.as_of, f.model, f.spend_model,
+                       @extschema@.summary(r.profile, f.as_of) AS sm,
+                       @extschema@.rfm_score(r.profile, f.breakpoints, f.as_of) AS sc,
+                       @extschema@.stage(r.profile, f.as_of, f.population_gap, %7$s) AS st,
+                       @extschema@.btyd_inputs(r.profile, f.as_of, 'week') AS b
+                  FROM %6$s r CROSS JOIN %8$I.clm_fit f
+                OFFSET 0) y
+        OFFSET 0) x
+$q$,
+        (s->>'clv_horizon_weeks')::int, weekly_rate, quote_literal(s->>'margin'),
+        quote_literal(s->>'half_life_days'), s->>'rfm_map', rel, @extschema@.track_stage_args(s), target);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_customers_sql(text, name, jsonb) IS 'internal: the query computing the customers rows of a tracked source';
+
+-- The column comments of the customers table.
+CREATE FUNCTION @extschema@.track_customers_comments(OUT col text, OUT doc text)
+    RETURNS SETOF record LANGUAGE sql IMMUTABLE
+AS $fn$
+VALUES
+ ('customer_id', 'customer id (as in the source)'),
+ ('as_of', 'day the row describes (date): the refresh day in the source''s time zone, or the fixed as_of setting'),
+ ('first_purchase', 'first purchase day (date)'),
+ ('last_purchase', 'last purchase day (date)'),
+ ('orders', 'purchase days (count; orders on one day count once)'),
+ ('frequency', 'repeat purchase days = orders - 1 (count)'),
+ ('transactions', 'purchase events, every order counted (count)'),
+ ('recency_days', 'last_purchase - first_purchase (days)'),
+ ('tenure_days', 'as_of - first_purchase (days)'),
+ ('days_since_last_purchase', 'as_of - last_purchase (days)'),
+ ('monetary', 'mean spend of the repeat purchase days (currency units; NULL with no repeat purchase)'),
+ ('total_spend', 'net spend of all purchase days, refunds subtracted (currency units)'),
+ ('first_seen', 'first day with any event (date)'),
+ ('last_seen', 'last day with any event (date)'),
+ ('active_days', 'days with any event (count)'),
+ ('days_since_last_seen', 'as_of - last_seen (days)'),
+ ('mean_gap_days', 'mean gap between purchase days = recency_days / frequency (days)'),
+ ('r_score', 'RFM recency score, 1 (longest ago) to n (most recent), population breakpoints of the last refit'),
+ ('f_score', 'RFM frequency score, 1 (fewest purchase days) to n'),
+ ('m_score', 'RFM monetary score, 1 (lowest total spend) to n'),
+ ('rfm_code', 'r, f and m scores as three digits'),
+ ('rfm_segment', 'segment of the score cell in the configured segment map (rfm_map setting)'),
+ ('stage', 'lifecycle stage: prospect, new, active, at_risk, lapsed, churned or reactivated (clm.stage)'),
+ ('stage_reason', 'why the customer is in that stage, in words'),
+ ('expected_gap_days', 'the customer''s expected gap between purchases, shrunk toward the population''s (days)'),
+ ('p_alive', 'probability that the customer is still active, from the fitted purchase model (0 to 1)'),
+ ('churn_probability', '1 - p_alive (0 to 1)'),
+ ('expected_purchases_30d', 'expected purchase days in the next 30 days (count)'),
+ ('expected_purchases_90d', 'expected purchase days in the next 90 days (count)'),
+ ('expected_purchases_365d', 'expected purchase days in the next 365 days (count)'),
+ ('expected_spend', 'expected spend per purchase day, Gamma-Gamma conditional mean (currency units; NULL when refunds make the mean repeat spend zero or negative)'),
+ ('clv', 'customer lifetime value over clv_horizon_weeks: margin x expected spend x discounted expected purchases (currency units)'),
+ ('preferred_channel', 'channel with the highest recency-weighted engagement (clm.preferred_channel)'),
+ ('profile_changed_at', 'when the customer''s stored profile last changed (refresh time)')
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_customers_comments() IS 'internal: the column comments of a tracked source''s customers table';
+
+-- Creates (or re-creates) the population materialised views of a tracked source.
+-- (jit = off here and in the refit, customers, refresh and rebuild functions:
+-- their statements spend their time in clm's C functions, which JIT cannot
+-- speed up, and the planner's estimates of the LATERAL function joins
+-- (one-row clm_fit estimated at hundreds of rows) trigger JIT with inlining and
+-- optimisation, 0.2 to 0.3 s of compilation per statement.)
+CREATE FUNCTION @extschema@.track_create_views(t name, s jsonb)
+    RETURNS void LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off
+AS $fn$
+DECLARE
+    stage_args text := @extschema@.track_stage_args(s);
+    c record;
+BEGIN
+    -- stage counts per day: one pass of clm.stage_counts over the profiles
+    -- (each customer's stage on the first day, then its changes); the outer
+    -- join gives zero rows, not none, when there is no profile yet
+    EXECUTE format($q$
+CREATE MATERIALIZED VIEW %1$I.stage_counts_daily AS
+SELECT r.day, r.stage, r.customers, a.as_of
+  FROM (SELECT @extschema@.stage_counts(p.profile, f.as_of - %2$s + 1, f.as_of, f.population_gap, %3$s) AS c
+          FROM %1$I.clm_fit f LEFT JOIN %1$I.profiles p ON true) agg
+       CROSS JOIN LATERAL @extschema@.stage_count_rows(agg.c) r
+       CROSS JOIN (SELECT as_of FROM %1$I.clm_fit) a
+$q$, t, (s->>'stage_days')::int, stage_args);
+    EXECUTE format('CREATE UNIQUE INDEX ON %I.stage_counts_daily (day, stage)', t);
+
+    EXECUTE format($q$
+CREATE MATERIALIZED VIEW %1$I.lifecycle_weekly AS
+SELECT l.period_start AS week_start, l.new_customers, l.returning_customers, l.resurrecting_customers,
+       l.dormant_customers, l.active_customers, l.pulse, a.as_of
+  FROM (SELECT @extschema@.lifecycle(p.profile, f.as_of - 7 * %2$s, f.as_of, 'week', 1, false, %3$s) AS c
+          FROM %1$I.profiles p CROSS JOIN %1$I.clm_fit f) agg
+       CROSS JOIN LATERAL @extschema@.lifecycle_rows(agg.c) l
+       CROSS JOIN (SELECT as_of FROM %1$I.clm_fit) a
+$q$, t, (s->>'lifecycle_weeks')::int, (s->>'week_start')::int);
+    EXECUTE format('CREATE UNIQUE INDEX ON %I.lifecycle_weekly (week_start)', t);
+
+    EXECUTE format($q$
+CREATE MATERIALIZED VIEW %1$I.cohort_retention_monthly AS
+SELECT r.cohort, r.period_offset AS month_offset, r.cohort_customers, r.retained_customers,
+       r.retention_rate, r.revenue, a.as_of
+  FROM (SELECT @extschema@.retention(p.profile,
+                   (date_trunc('month', f.as_of) - interval '%2$s months')::date, f.as_of, 'month') AS c
+          FROM %1$I.profiles p CROSS JOIN %1$I.clm_fit f) agg
+       CROSS JOIN LATERAL @extschema@.retention_rows(agg.c) r
+       CROSS JOIN (SELECT as_of FROM %1$I.clm_fit) a
+ WHERE r.cohort IS NOT NULL
+$q$, t, (s->>'cohort_months')::int);
+    EXECUTE format('CREATE UNIQUE INDEX ON %I.cohort_retention_monthly (cohort, month_offset)', t);
+
+    EXECUTE format($q$
+CREATE MATERIALIZED VIEW %1$I.stage_transitions AS
+SELECT coalesce(r.from_stage, 'none') AS from_stage, coalesce(r.to_stage, 'none') AS to_stage,
+       r.customers, a.as_of - %2$s AS from_day, a.as_of AS to_day
+  FROM (SELECT @extschema@.stage_transitions(p.profile, f.as_of - %2$s, f.as_of, f.population_gap, %3$s) AS m
+          FROM %1$I.profiles p CROSS JOIN %1$I.clm_fit f) agg
+       CROSS JOIN LATERAL @extschema@.transition_rows(agg.m) r
+       CROSS JOIN (SELECT as_of FROM %1$I.clm_fit) a
+$q$, t, (s->>'transition_days')::int, stage_args);
+    EXECUTE format('CREATE UNIQUE INDEX ON %I.stage_transitions (from_stage, to_stage)', t);
+
+    EXECUTE format($q$
+CREATE MATERIALIZED VIEW %1$I.segment_summary AS
+SELECT coalesce(c.rfm_segment, 'no purchase') AS segment,
+       count(*) AS customers,
+       coalesce(sum(c.total_spend), 0) AS revenue,
+       avg(c.clv) AS mean_clv,
+       sum(c.clv) AS total_clv,
+       avg(c.churn_probability) AS mean_churn_probability,
+       count(*) FILTER (WHERE c.stage IN ('at_risk', 'lapsed')) AS at_risk_customers,
+       max(c.as_of) AS as_of
+  FROM %1$I.customers c
+ GROUP BY 1
+$q$, t);
+    EXECUTE format('CREATE UNIQUE INDEX ON %I.segment_summary (segment)', t);
+
+    EXECUTE format($q$
+CREATE MATERIALIZED VIEW %1$I.models AS
+SELECT m.role, i.kind, i.parameter_names, i.parameters, i.std_errors, i.log_likelihood,
+       i.n_customers, i.n_distinct, i.converged, i.iterations, i.message,
+       2 * cardinality(i.parameters) - 2 * i.log_likelihood AS aic,
+       cardinality(i.parameters) * ln(greatest(i.n_customers, 1)) - 2 * i.log_likelihood AS bic,
+       m.error, f.fitted_at, f.fit_seconds, f.as_of, m.model
+  FROM %1$I.clm_fit f
+       CROSS JOIN LATERAL (VALUES ('purchase', f.model, f.model_error),
+                                  ('spend', f.spend_model, f.spend_model_error)) m(role, model, error)
+       LEFT JOIN LATERAL @extschema@.model_info(m.model) i ON true
+$q$, t);
+    EXECUTE format('CREATE UNIQUE INDEX ON %I.models (role)', t);
+
+    -- documentation of every view and column
+    FOR c IN SELECT * FROM (VALUES
+        ('stage_counts_daily', NULL, 'customers in each lifecycle stage on each of the last stage_days days (stage as clm.stage, rules of the tracked source)'),
+        ('stage_counts_daily', 'day', 'the day (date)'),
+        ('stage_counts_daily', 'stage', 'lifecycle stage'),
+        ('stage_counts_daily', 'customers', 'customers in that stage at the end of the day (count)'),
+        ('stage_counts_daily', 'as_of', 'day of the last refit (date)'),
+        ('lifecycle_weekly', NULL, 'new, returning, resurrecting and dormant customers per week (clm.lifecycle, any event counts as activity)'),
+        ('lifecycle_weekly', 'week_start', 'first day of the week (date; week_start setting, 1 = Monday)'),
+        ('lifecycle_weekly', 'new_customers', 'customers whose first event ever is in the week (count)'),
+        ('lifecycle_weekly', 'returning_customers', 'customers active in the week and in the week before (count)'),
+        ('lifecycle_weekly', 'resurrecting_customers', 'customers active in the week, inactive the week before and active in some earlier week (count)'),
+        ('lifecycle_weekly', 'dormant_customers', 'customers active the week before and inactive in this week (count)'),
+        ('lifecycle_weekly', 'active_customers', 'customers with an event in the week (count)'),
+        ('lifecycle_weekly', 'pulse', '(new + resurrecting) / dormant (ratio; NULL with no dormant customer)'),
+        ('lifecycle_weekly', 'as_of', 'day of the last refit (date)'),
+        ('cohort_retention_monthly', NULL, 'monthly cohorts by first purchase: customers who bought again in each later month (clm.retention, exact period)'),
+        ('cohort_retention_monthly', 'cohort', 'month of the first purchase (date, first of the month)'),
+        ('cohort_retention_monthly', 'month_offset', 'months after the cohort month (0 = the cohort month)'),
+        ('cohort_retention_monthly', 'cohort_customers', 'customers in the cohort (count)'),
+        ('cohort_retention_monthly', 'retained_customers', 'cohort customers with a purchase in that month (count)'),
+        ('cohort_retention_monthly', 'retention_rate', 'retained_customers / cohort_customers (0 to 1)'),
+        ('cohort_retention_monthly', 'revenue', 'net spend of the cohort in that month (currency units)'),
+        ('cohort_retention_monthly', 'as_of', 'day of the last refit (date); only months ended by then are shown'),
+        ('stage_transitions', NULL, 'customers by stage on from_day and stage on to_day (the last transition_days days); none = no event yet'),
+        ('stage_transitions', 'from_stage', 'stage on from_day (none = no event yet)'),
+        ('stage_transitions', 'to_stage', 'stage on to_day'),
+        ('stage_transitions', 'customers', 'customers making that move (count)'),
+        ('stage_transitions', 'from_day', 'start of the window (date)'),
+        ('stage_transitions', 'to_day', 'end of the window (date)'),
+        ('segment_summary', NULL, 'one row per RFM segment: customers, revenue, CLV and churn risk (from the customers table)'),
+        ('segment_summary', 'segment', 'RFM segment (no purchase = customers with activity only)'),
+        ('segment_summary', 'customers', 'customers in the segment (count)'),
+        ('segment_summary', 'revenue', 'their total net spend to date (currency units)'),
+        ('segment_summary', 'mean_clv', 'mean CLV (currency units)'),
+        ('segment_summary', 'total_clv', 'sum of CLV (currency units)'),
+        ('segment_summary', 'mean_churn_probability', 'mean churn probability (0 to 1)'),
+        ('segment_summary', 'at_risk_customers', 'customers in stage at_risk or lapsed (count)'),
+        ('segment_summary', 'as_of', 'day of the customers rows (date)'),
+        ('models', NULL, 'the fitted models of the last refit and their fit quality: purchase model (model setting) and Gamma-Gamma spend model'),
+        ('models', 'role', 'purchase (BG/NBD, MBG/NBD or Pareto/NBD, time unit week) or spend (Gamma-Gamma)'),
+        ('models', 'kind', 'model kind (clm.model_info)'),
+        ('models', 'parameter_names', 'names of the parameters'),
+        ('models', 'parameters', 'maximum-likelihood estimates (rates per week)'),
+        ('models', 'std_errors', 'standard errors from the Hessian'),
+        ('models', 'log_likelihood', 'log-likelihood at the estimates'),
+        ('models', 'n_customers', 'customers in the fit (count)'),
+        ('models', 'n_distinct', 'distinct input tuples in the fit (count)'),
+        ('models', 'converged', 'true if the optimiser converged'),
+        ('models', 'iterations', 'optimiser iterations'),
+        ('models', 'message', 'optimiser message'),
+        ('models', 'aic', 'Akaike information criterion = 2k - 2 log-likelihood'),
+        ('models', 'bic', 'Bayesian information criterion = k ln(n) - 2 log-likelihood'),
+        ('models', 'error', 'why the model could not be fitted (NULL if it was)'),
+        ('models', 'fitted_at', 'when the fit ran (timestamptz)'),
+        ('models', 'fit_seconds', 'duration of the refit (seconds)'),
+        ('models', 'as_of', 'calibration end of the fit (date)'),
+        ('models', 'model', 'the fitted clm.model value, for clm.p_alive, clm.clv and the other predictions')
+    ) v(rel, col, doc) LOOP
+        IF c.col IS NULL THEN
+            EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', t, c.rel, c.doc);
+        ELSE
+            EXECUTE format('COMMENT ON COLUMN %I.%I.%I IS %L', t, c.rel, c.col, c.doc);
+        END IF;
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_create_views(name, jsonb) IS 'internal: creates the population materialised views of a tracked source';
+
+-- Grants INSERT on the queue to every role that may write to the source.
+CREATE FUNCTION @extschema@.track_grant_writers(src regclass, t name)
+    RETURNS void LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    g oid;
+    role_sql text;
+BEGIN
+    FOR g IN
+        SELECT DISTINCT a.grantee
+          FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
+         WHERE c.oid = src AND a.privilege_type IN ('INSERT', 'UPDATE', 'DELETE', 'TRUNCATE')
+        UNION
+        SELECT relowner FROM pg_class WHERE oid = src
+    LOOP
+        role_sql := CASE WHEN g = 0 THEN 'PUBLIC' ELSE quote_ident(g::regrole::text) END;
+        IF g <> 0 AND g::regrole::text = current_user::text THEN
+            CONTINUE;
+        END IF;
+        EXECUTE format('GRANT USAGE ON SCHEMA %I TO %s', t, role_sql);
+        EXECUTE format('GRANT INSERT ON %I.clm_pending TO %s', t, role_sql);
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_grant_writers(regclass, name) IS 'internal: lets every role that writes to the source write to its queue';
+
+-- The SQL expressions reading one event of a tracked source (or its queue).
+CREATE FUNCTION @extschema@.track_profile_sql(r @extschema@.tracked_source, from_queue boolean)
+    RETURNS text LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    tcol text := CASE WHEN from_queue THEN 'occurred_at' ELSE quote_ident(r.time_column) END;
+    acol text := CASE WHEN from_queue THEN 'amount' ELSE quote_ident(r.amount_column) END;
+    ccol text := CASE WHEN from_queue THEN 'channel'
+                      WHEN r.channel_column IS NOT NULL THEN format('%I::text', r.channel_column) END;
+    atype text;
+BEGIN
+    SELECT a.atttypid::regtype::text INTO atype
+      FROM pg_attribute a WHERE a.attrelid = r.source AND a.attname = r.amount_column;
+    IF atype NOT IN ('numeric', 'double precision') THEN
+        acol := acol || '::numeric';
+    END IF;
+    IF r.channel_column IS NULL THEN
+        RETURN format('@extschema@.profile(%s, %s)', tcol, acol);
+    END IF;
+    RETURN format('@extschema@.profile(%s, %s, %s)', tcol, acol, ccol);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_profile_sql(@extschema@.tracked_source, boolean) IS 'internal: the clm.profile call over a tracked source''s rows or its queue, as SQL text';
+
+-- Registers a source and builds its schema of views.
+CREATE FUNCTION @extschema@.track(source regclass, customer_column name, time_column name,
+    amount_column name, channel_column name DEFAULT NULL, target_schema name DEFAULT NULL,
+    name text DEFAULT NULL, filter text DEFAULT NULL, reader name DEFAULT NULL,
+    settings jsonb DEFAULT '{}')
+    RETURNS @extschema@.refresh_result LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    s jsonb := @extschema@.track_settings(settings);
+    rel pg_class;
+    t name;
+    made_schema boolean := false;
+    src_name text;
+    ctype text;
+    ttype text;
+    atype text;
+    tag text;
+    col record;
+    res @extschema@.refresh_result;
+    incremental boolean;
+BEGIN
+    IF source IS NULL OR customer_column IS NULL OR time_column IS NULL OR amount_column IS NULL THEN
+        RAISE EXCEPTION 'clm.track: source, customer_column, time_column and amount_column are required'
+            USING ERRCODE = '22004';
+    END IF;
+    SELECT * INTO rel FROM pg_class WHERE oid = source;
+    IF rel.relkind NOT IN ('r', 'p', 'v', 'm', 'f') THEN
+        RAISE EXCEPTION 'clm.track: % is not a table or view', source USING ERRCODE = '42809';
+    END IF;
+    incremental := rel.relkind IN ('r', 'p');
+    t := coalesce(target_schema, left('clm_' || rel.relname, 63));
+    src_name := coalesce(name, t);
+    IF src_name = '' OR length(src_name) > 63 THEN
+        RAISE EXCEPTION 'clm.track: name must have 1 to 63 characters' USING ERRCODE = '22023';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.tracked_source ts WHERE ts.name = src_name) THEN
+        RAISE EXCEPTION 'clm.track: a source named "%" is already tracked', src_name
+            USING ERRCODE = '42710', HINT = 'Give another name, or clm.untrack it first.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.tracked_source ts WHERE ts.target_schema = t) THEN
+        RAISE EXCEPTION 'clm.track: schema "%" already holds a tracked source', t
+            USING ERRCODE = '42710', HINT = 'Choose another target_schema.';
+    END IF;
+    IF t = '@extschema@' OR t IN ('pg_catalog', 'information_schema', 'public') OR t LIKE 'pg\_%' THEN
+        RAISE EXCEPTION 'clm.track: schema "%" cannot be a target schema', t USING ERRCODE = '42939';
+    END IF;
+    IF NOT has_table_privilege(source, 'SELECT') THEN
+        RAISE EXCEPTION 'clm.track: permission denied to read %', source USING ERRCODE = '42501';
+    END IF;
+
+    -- the columns and their types
+    SELECT format_type(a.atttypid, a.atttypmod) INTO ctype
+      FROM pg_attribute a WHERE a.attrelid = source AND a.attname = customer_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF ctype IS NULL THEN
+        RAISE EXCEPTION 'clm.track: % has no column "%"', source, customer_column USING ERRCODE = '42703';
+    END IF;
+    SELECT a.atttypid::regtype::text INTO ttype
+      FROM pg_attribute a WHERE a.attrelid = source AND a.attname = time_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF ttype IS NULL THEN
+        RAISE EXCEPTION 'clm.track: % has no column "%"', source, time_column USING ERRCODE = '42703';
+    ELSIF ttype NOT IN ('timestamp with time zone', 'timestamp without time zone', 'date') THEN
+        RAISE EXCEPTION 'clm.track: time column "%" is %, not timestamptz, timestamp or date', time_column, ttype
+            USING ERRCODE = '42804';
+    END IF;
+    SELECT a.atttypid::regtype::text INTO atype
+      FROM pg_attribute a WHERE a.attrelid = source AND a.attname = amount_column AND a.attnum > 0 AND NOT a.attisdropped;
+    IF atype IS NULL THEN
+        RAISE EXCEPTION 'clm.track: % has no column "%"', source, amount_column USING ERRCODE = '42703';
+    ELSIF atype NOT IN ('numeric', 'double precision', 'real', 'smallint', 'integer', 'bigint') THEN
+        RAISE EXCEPTION 'clm.track: amount column "%" is %, not a number', amount_column, atype
+            USING ERRCODE = '42804';
+    END IF;
+    IF channel_column IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM pg_attribute a WHERE a.attrelid = source AND a.attname = channel_column AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'clm.track: % has no column "%"', source, channel_column USING ERRCODE = '42703';
+    END IF;
+    IF filter IS NOT NULL THEN
+        -- one boolean expression over the source's columns, nothing else
+        IF position(';' IN filter) > 0 OR position('$' IN filter) > 0 THEN
+            RAISE EXCEPTION 'clm.track: filter must be a single boolean expression (no ";" or "$")'
+                USING ERRCODE = '42601';
+        END IF;
+        EXECUTE format('SELECT 1 FROM %s WHERE (%s) LIMIT 0', source, filter);
+    END IF;
+
+    -- the target schema
+    IF NOT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = t) THEN
+        EXECUTE format('CREATE SCHEMA %I', t);
+        made_schema := true;
+    ELSIF EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname = t AND c.relname IN ('profiles', 'customers', 'clm_pending', 'clm_fit',
+                         'stage_counts_daily', 'lifecycle_weekly', 'cohort_retention_monthly',
+                         'stage_transitions', 'segment_summary', 'models')) THEN
+        RAISE EXCEPTION 'clm.track: schema "%" already has a table or view named like one clm creates', t
+            USING ERRCODE = '42P07',
+                  HINT = 'clm creates profiles, customers, clm_pending, clm_fit and the views stage_counts_daily, lifecycle_weekly, cohort_retention_monthly, stage_transitions, segment_summary, models.';
+    END IF;
+    IF made_schema THEN
+        EXECUTE format('COMMENT ON SCHEMA %I IS %L', t,
+                       format('clm views of %s (tracked source %s)', source, src_name));
+    END IF;
+
+    INSERT INTO @extschema@.tracked_source (name, source, customer_column, time_column, amount_column,
+        channel_column, filter, target_schema, created_schema, incremental, settings)
+    VALUES (src_name, source, customer_column, time_column, amount_column, channel_column, filter, t,
+            made_schema, incremental, s);
+
+    EXECUTE format($q$CREATE TABLE %I.profiles (
+        customer_id %s PRIMARY KEY,
+        profile @extschema@.profile NOT NULL,
+        changed_at timestamptz NOT NULL)$q$, t, ctype);
+    EXECUTE format('COMMENT ON TABLE %I.profiles IS %L', t,
+        format('one clm.profile per customer of %s, merged incrementally by clm.refresh(%L)', source, src_name));
+    EXECUTE format('COMMENT ON COLUMN %I.profiles.customer_id IS %L', t, 'customer id (as in the source)');
+    EXECUTE format('COMMENT ON COLUMN %I.profiles.profile IS %L', t, 'the customer''s history (clm.profile), days in the time zone of the time_zone setting');
+    EXECUTE format('COMMENT ON COLUMN %I.profiles.changed_at IS %L', t, 'when the profile last changed (refresh time)');
+
+    EXECUTE format($q$CREATE TABLE %I.clm_fit (
+        as_of date NOT NULL,
+        fitted_at timestamptz NOT NULL,
+        fit_seconds double precision,
+        model @extschema@.model,
+        model_error text,
+        spend_model @extschema@.model,
+        spend_model_error text,
+        breakpoints @extschema@.rfm_breakpoints,
+        population_gap double precision NOT NULL)$q$, t);
+    EXECUTE format('COMMENT ON TABLE %I.clm_fit IS %L', t,
+        'clm internal: the population parameters of the last refit (one row): models, RFM breakpoints, population gap');
+
+    IF incremental THEN
+        EXECUTE format($q$CREATE TABLE %I.clm_pending (
+            customer_id %s,
+            occurred_at %s,
+            amount %s,
+            channel text,
+            op text)$q$, t, ctype, ttype, atype);
+        EXECUTE format('COMMENT ON TABLE %I.clm_pending IS %L', t,
+            format('clm internal: events inserted into %s and not yet merged by clm.refresh; op = a change that needs a rebuild', source));
+        PERFORM @extschema@.track_grant_writers(source, t);
+
+        EXECUTE format($q$CREATE FUNCTION %1$I.clm_capture() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    INSERT INTO %1$I.clm_pending (customer_id, occurred_at, amount, channel)
+    SELECT %2$I, %3$I, %4$I, %5$s FROM clm_new_rows
+     WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL AND (%6$s);
+    RETURN NULL;
+END
+$body$$q$, t, customer_column, time_column, amount_column,
+            CASE WHEN channel_column IS NULL THEN 'NULL::text' ELSE format('%I::text', channel_column) END,
+            coalesce(filter, 'true'));
+        EXECUTE format('COMMENT ON FUNCTION %I.clm_capture() IS %L', t,
+            format('clm internal: queues the rows inserted into %s for clm.refresh', source));
+        EXECUTE format($q$CREATE FUNCTION %1$I.clm_invalidate() RETURNS trigger LANGUAGE plpgsql AS $body$
+BEGIN
+    INSERT INTO %1$I.clm_pending (op) VALUES (TG_OP);
+    RETURN NULL;
+END
+$body$$q$, t);
+        EXECUTE format('COMMENT ON FUNCTION %I.clm_invalidate() IS %L', t,
+            format('clm internal: records an UPDATE, DELETE or TRUNCATE of %s, after which clm.refresh rebuilds', source));
+        tag := left(md5(src_name), 12);
+        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS clm_new_rows FOR EACH STATEMENT EXECUTE FUNCTION %I.clm_capture()',
+                       'clm_capture_' || tag, source, t);
+        IF filter IS NULL THEN
+            EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %I, %I, %I%s OR DELETE OR TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %I.clm_invalidate()',
+                           'clm_invalidate_' || tag, customer_column, time_column, amount_column,
+                           CASE WHEN channel_column IS NULL THEN '' ELSE format(', %I', channel_column) END,
+                           source, t);
+        ELSE
+            EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OR DELETE OR TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %I.clm_invalidate()',
+                           'clm_invalidate_' || tag, source, t);
+        END IF;
+    END IF;
+
+    -- the customers table and the views, created empty and filled by the rebuild
+    EXECUTE format('CREATE TABLE %I.customers AS %s WITH NO DATA', t,
+                   @extschema@.track_customers_sql(format('%I.profiles', t), t, s));
+    EXECUTE format('ALTER TABLE %I.customers ADD PRIMARY KEY (customer_id)', t);
+    EXECUTE format('COMMENT ON TABLE %I.customers IS %L', t,
+        format('one row per customer of %s: summary, RFM, stage, churn and CLV; kept fresh by clm.refresh(%L) (rows of changed customers are replaced; all rows at each refit)', source, src_name));
+    FOR col IN SELECT * FROM @extschema@.track_customers_comments() LOOP
+        EXECUTE format('COMMENT ON COLUMN %I.customers.%I IS %L', t, col.col, col.doc);
+    END LOOP;
+    -- no index but the primary key: the segment and stage columns have a
+    -- dozen values, where a sequential scan wins, and every index costs each
+    -- refresh and refit (add your own if a query needs one)
+
+    res := @extschema@.rebuild_internal(src_name, true);
+    PERFORM @extschema@.track_create_views(t, s);
+    UPDATE @extschema@.tracked_source ts SET last_views_refresh = now() WHERE ts.name = src_name;
+    res.views_refreshed := true;
+    IF reader IS NOT NULL THEN
+        PERFORM @extschema@.grant_reader(src_name, reader);
+    END IF;
+    res.action := 'track';
+    res.seconds := extract(epoch FROM clock_timestamp() - now());
+    RETURN res;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.track(regclass, name, name, name, name, name, text, text, name, jsonb) IS 'registers an event table or view and builds its schema of customer views (profiles, customers, stage_counts_daily, lifecycle_weekly, cohort_retention_monthly, stage_transitions, segment_summary, models)';
