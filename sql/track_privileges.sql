@@ -2,8 +2,10 @@
 -- Tracked sources and privileges: nothing in clm is SECURITY DEFINER, so a
 -- non-superuser that owns the source and the target schema can do
 -- everything; writers and readers get exactly what they need; the catalog
--- clm.tracked_source is readable by all and changeable only by the owner
--- (row-level security).  pg_regress runs as a superuser: the roles are made
+-- clm.tracked_source shows a role the sources it owns or may read and lets
+-- only the owner change them (row-level security); refresh and the other
+-- operations run as the owner, and refuse (42501) a role that is not it or a
+-- member of it (sql/track_security.sql has the rest).  pg_regress runs as a superuser: the roles are made
 -- here (clm_test_*), used with SET ROLE, and dropped at the end.
 --
 SET TimeZone = 'UTC';

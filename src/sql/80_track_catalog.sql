@@ -3,19 +3,29 @@
 -- views; clm.refresh keeps them fresh incrementally.
 --
 -- How new events are found: a statement-level AFTER INSERT trigger on the source
--- (a table or partitioned table) copies the new rows' four columns into the
--- queue table <target>.clm_pending in the writer's own transaction.  clm.refresh
--- empties the queue with DELETE ... RETURNING and merges the profiles of those
--- events into the stored profiles in the same statement, so an event is merged
--- exactly once, in the transaction that removes it from the queue: events of
--- transactions that commit during a refresh stay queued for the next one, late
--- events (old occurred_at, inserted now) are ordinary queue rows, and pg_dump
--- keeps source, queue and profiles consistent (one snapshot).  UPDATE, DELETE
--- and TRUNCATE on the source queue a marker row instead; the next refresh then
--- rebuilds.  A view or foreign table as source has no trigger: every refresh
--- rebuilds.
+-- (a table or partitioned table) calls clm.track_capture, which copies the new
+-- rows (their four columns, or the whole rows when the source has a filter)
+-- into the queue table <target>.clm_pending in the writer's own transaction.
+-- clm.refresh empties the queue with DELETE ... RETURNING and merges the
+-- profiles of those events into the stored profiles in the same statement, so
+-- an event is merged exactly once, in the transaction that removes it from the
+-- queue: events of transactions that commit during a refresh stay queued for
+-- the next one, late events (old occurred_at, inserted now) are ordinary queue
+-- rows, and pg_dump keeps source, queue and profiles consistent (one
+-- snapshot).  UPDATE, DELETE and TRUNCATE on the source queue a marker row
+-- instead (clm.track_invalidate); the next refresh then rebuilds.  A view or
+-- foreign table as source has no trigger: every refresh rebuilds.
 --
--- Everything here runs with the caller's privileges (no SECURITY DEFINER).
+-- Whose rights (docs/tracked-sources-security.md): nothing is SECURITY
+-- DEFINER.  The SQL of a tracked source (its filter, the source view, the
+-- objects in its target schema) is its owner's, and clm runs it only as the
+-- owner: clm.refresh, clm.rebuild and the other functions that touch the
+-- target schema switch to the owner (SET LOCAL ROLE) when the caller is not
+-- the owner but may SET ROLE to it, and refuse (42501) otherwise; the capture
+-- trigger runs no user SQL as the writer (no filter, no cast: the filter is
+-- applied at refresh, as the owner).  The catalog is extension-owned; the
+-- triggers call extension functions, so DROP EXTENSION clm CASCADE removes
+-- them.
 
 CREATE TABLE @extschema@.tracked_source (
     name text PRIMARY KEY CHECK (name <> '' AND length(name) <= 63),
@@ -44,7 +54,7 @@ CREATE TABLE @extschema@.tracked_source (
     last_views_refresh timestamptz,
     customers bigint
 );
-COMMENT ON TABLE @extschema@.tracked_source IS 'clm catalog: one row per source registered by clm.track (kept by pg_dump; each role sees all rows and changes only its own)';
+COMMENT ON TABLE @extschema@.tracked_source IS 'clm catalog: one row per source registered by clm.track (kept by pg_dump; a role sees the rows of the sources it owns or may read, and changes only its own)';
 COMMENT ON COLUMN @extschema@.tracked_source.name IS 'the name given to clm.track; the argument of clm.refresh, clm.rebuild and clm.untrack';
 COMMENT ON COLUMN @extschema@.tracked_source.source IS 'the event table or view';
 COMMENT ON COLUMN @extschema@.tracked_source.customer_column IS 'column of the source holding the customer id';

@@ -1,92 +1,170 @@
--- The customers rows of the (customer_id, profile) rows of relation rel, as SQL text.
+-- The columns of a tracked source's customers table, in table order: name,
+-- type (NULL: the source's customer id type), the SQL expression over the row
+-- x of the query of clm.track_customers_sql ({rfm_map}, {horizon},
+-- {weekly_rate}, {margin} and {half_life} stand for settings), and comment.
+-- The one catalog the customers table is made, filled and upgraded from: a
+-- later version adds a column by appending it here (clm.upgrade_tracked then
+-- adds it to the existing customers tables, ALTER TABLE ... ADD COLUMN, at the
+-- end, where a fresh table has it too).
+CREATE FUNCTION @extschema@.track_customers_columns(OUT col name, OUT type text, OUT expr text, OUT doc text)
+    RETURNS SETOF record LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+VALUES
+ ('customer_id', NULL,
+  'x.customer_id',
+  'customer id (as in the source)'),
+ ('as_of', 'date',
+  'x.as_of',
+  'day the row describes (date): the refresh day in the source''s time zone, or the fixed as_of setting'),
+ ('first_purchase', 'date',
+  '(x.sm).first_purchase',
+  'first purchase day (date)'),
+ ('last_purchase', 'date',
+  '(x.sm).last_purchase',
+  'last purchase day (date)'),
+ ('orders', 'integer',
+  '(x.sm).orders',
+  'purchase days (count; orders on one day count once)'),
+ ('frequency', 'integer',
+  '(x.sm).frequency',
+  'repeat purchase days = orders - 1 (count)'),
+ ('transactions', 'bigint',
+  '(x.sm).transactions',
+  'purchase events, every order counted (count)'),
+ ('recency_days', 'integer',
+  '(x.sm).recency_days',
+  'last_purchase - first_purchase (days)'),
+ ('tenure_days', 'integer',
+  '(x.sm).tenure_days',
+  'as_of - first_purchase (days)'),
+ ('days_since_last_purchase', 'integer',
+  '(x.sm).days_since_last_purchase',
+  'as_of - last_purchase (days)'),
+ ('monetary', 'numeric',
+  '(x.sm).monetary',
+  'mean spend of the repeat purchase days (currency units; NULL with no repeat purchase)'),
+ ('total_spend', 'numeric',
+  '(x.sm).total_spend',
+  'net spend of all purchase days, refunds subtracted (currency units)'),
+ ('first_seen', 'date',
+  '(x.sm).first_seen',
+  'first day with any event (date)'),
+ ('last_seen', 'date',
+  '(x.sm).last_seen',
+  'last day with any event (date)'),
+ ('active_days', 'integer',
+  '(x.sm).active_days',
+  'days with any event (count)'),
+ ('days_since_last_seen', 'integer',
+  '(x.sm).days_since_last_seen',
+  'as_of - last_seen (days)'),
+ ('mean_gap_days', 'double precision',
+  '(x.sm).mean_gap_days',
+  'mean gap between purchase days = recency_days / frequency (days)'),
+ ('r_score', 'integer',
+  '(x.sc).r_score',
+  'RFM recency score, 1 (longest ago) to n (most recent), population breakpoints of the last refit'),
+ ('f_score', 'integer',
+  '(x.sc).f_score',
+  'RFM frequency score, 1 (fewest purchase days) to n'),
+ ('m_score', 'integer',
+  '(x.sc).m_score',
+  'RFM monetary score, 1 (lowest total spend) to n'),
+ ('rfm_code', 'text',
+  '(x.sc).rfm_code',
+  'r, f and m scores as three digits'),
+ ('rfm_segment', 'text',
+  '(@extschema@.rfm_segment((x.sc).r_score, (x.sc).f_score, (x.sc).m_score, {rfm_map})).segment',
+  'segment of the score cell in the configured segment map (rfm_map setting)'),
+ ('stage', 'text',
+  '(x.st).stage',
+  'lifecycle stage: prospect, new, active, at_risk, lapsed, churned or reactivated (clm.stage)'),
+ ('stage_reason', 'text',
+  '(x.st).reason',
+  'why the customer is in that stage, in words'),
+ ('expected_gap_days', 'double precision',
+  '(x.st).expected_gap_days',
+  'the customer''s expected gap between purchases, shrunk toward the population''s (days)'),
+ ('p_alive', 'double precision',
+  '@extschema@.p_alive(x.model, (x.b).x, (x.b).t_x, (x.b).t)',
+  'probability that the customer is still active, from the fitted purchase model (0 to 1)'),
+ ('churn_probability', 'double precision',
+  '@extschema@.churn_probability(x.model, (x.b).x, (x.b).t_x, (x.b).t)',
+  '1 - p_alive (0 to 1)'),
+ ('expected_purchases_30d', 'double precision',
+  '@extschema@.expected_purchases(x.model, 30 / 7.0, (x.b).x, (x.b).t_x, (x.b).t)',
+  'expected purchase days in the next 30 days (count)'),
+ ('expected_purchases_90d', 'double precision',
+  '@extschema@.expected_purchases(x.model, 90 / 7.0, (x.b).x, (x.b).t_x, (x.b).t)',
+  'expected purchase days in the next 90 days (count)'),
+ ('expected_purchases_365d', 'double precision',
+  '@extschema@.expected_purchases(x.model, 365 / 7.0, (x.b).x, (x.b).t_x, (x.b).t)',
+  'expected purchase days in the next 365 days (count)'),
+ ('expected_spend', 'double precision',
+  'x.spend',
+  'expected spend per purchase day, Gamma-Gamma conditional mean (currency units; NULL when refunds make the mean repeat spend zero or negative)'),
+ ('clv', 'double precision',
+  '@extschema@.clv(x.model, {horizon}, {weekly_rate}, {margin}::float8, x.spend, (x.b).x, (x.b).t_x, (x.b).t)',
+  'customer lifetime value over clv_horizon_weeks: margin x expected spend x discounted expected purchases (currency units)'),
+ ('preferred_channel', 'text',
+  '@extschema@.preferred_channel(x.profile, x.as_of, {half_life}::float8)',
+  'channel with the highest recency-weighted engagement (clm.preferred_channel)'),
+ ('profile_changed_at', 'timestamp with time zone',
+  'x.changed_at',
+  'when the customer''s stored profile last changed (refresh time)')
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_customers_columns() IS 'internal: the columns of a tracked source''s customers table (name, type, SQL expression, comment), in table order';
+
+-- The customers rows of the (customer_id, profile, changed_at) rows of
+-- relation rel, as SQL text: the columns of clm.track_customers_columns, in
+-- its order and named as there.
 CREATE FUNCTION @extschema@.track_customers_sql(rel text, target name, s jsonb)
-    RETURNS text LANGUAGE plpgsql IMMUTABLE
+    RETURNS text LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    weekly_rate text := format('(power(1 + %s::float8, 7 / 365.25) - 1)', quote_literal(s->>'annual_discount_rate'));
+    cols text;
 BEGIN
+    SELECT string_agg(format('%s AS %I',
+               replace(replace(replace(replace(replace(c.expr,
+                   '{rfm_map}', quote_literal(s->>'rfm_map')),
+                   '{horizon}', ((s->>'clv_horizon_weeks')::int)::text),
+                   '{weekly_rate}', format('(power(1 + %s::float8, 7 / 365.25) - 1)', quote_literal(s->>'annual_discount_rate'))),
+                   '{margin}', quote_literal(s->>'margin')),
+                   '{half_life}', quote_literal(s->>'half_life_days')),
+               c.col), E',\n       ')
+      INTO cols
+      FROM @extschema@.track_customers_columns() c;
     -- each composite (summary, scores, stage, model inputs) is computed once
     -- per row in the inner query (OFFSET 0 keeps it from being flattened) and
     -- its fields read outside, without a function scan per call
     RETURN format($q$
-SELECT x.customer_id,
-       x.as_of,
-       (x.sm).first_purchase, (x.sm).last_purchase, (x.sm).orders, (x.sm).frequency, (x.sm).transactions,
-       (x.sm).recency_days, (x.sm).tenure_days, (x.sm).days_since_last_purchase, (x.sm).monetary,
-       (x.sm).total_spend, (x.sm).first_seen, (x.sm).last_seen, (x.sm).active_days,
-       (x.sm).days_since_last_seen, (x.sm).mean_gap_days,
-       (x.sc).r_score, (x.sc).f_score, (x.sc).m_score, (x.sc).rfm_code,
-       (@extschema@.rfm_segment((x.sc).r_score, (x.sc).f_score, (x.sc).m_score, %5$L)).segment AS rfm_segment,
-       (x.st).stage, (x.st).reason AS stage_reason, (x.st).expected_gap_days,
-       @extschema@.p_alive(x.model, (x.b).x, (x.b).t_x, (x.b).t) AS p_alive,
-       @extschema@.churn_probability(x.model, (x.b).x, (x.b).t_x, (x.b).t) AS churn_probability,
-       @extschema@.expected_purchases(x.model, 30 / 7.0, (x.b).x, (x.b).t_x, (x.b).t) AS expected_purchases_30d,
-       @extschema@.expected_purchases(x.model, 90 / 7.0, (x.b).x, (x.b).t_x, (x.b).t) AS expected_purchases_90d,
-       @extschema@.expected_purchases(x.model, 365 / 7.0, (x.b).x, (x.b).t_x, (x.b).t) AS expected_purchases_365d,
-       x.spend AS expected_spend,
-       @extschema@.clv(x.model, %1$s, %2$s, %3$s::float8, x.spend, (x.b).x, (x.b).t_x, (x.b).t) AS clv,
-       @extschema@.preferred_channel(x.profile, x.as_of, %4$s::float8) AS preferred_channel,
-       x.changed_at AS profile_changed_at
+SELECT %1$s
   FROM (SELECT y.*,
                CASE WHEN (y.b).x = 0 OR (y.b).mean_spend > 0
                     THEN @extschema@.expected_spend(y.spend_model, (y.b).x, (y.b).mean_spend::float8) END AS spend
           FROM (SELECT r.customer_id, r.profile, r.changed_at, f.as_of, f.model, f.spend_model,
                        @extschema@.summary(r.profile, f.as_of) AS sm,
                        @extschema@.rfm_score(r.profile, f.breakpoints, f.as_of) AS sc,
-                       @extschema@.stage(r.profile, f.as_of, f.population_gap, %7$s) AS st,
+                       @extschema@.stage(r.profile, f.as_of, f.population_gap, %3$s) AS st,
                        @extschema@.btyd_inputs(r.profile, f.as_of, 'week') AS b
-                  FROM %6$s r CROSS JOIN %8$I.clm_fit f
+                  FROM %2$s r CROSS JOIN %4$I.clm_fit f
                 OFFSET 0) y
         OFFSET 0) x
-$q$,
-        (s->>'clv_horizon_weeks')::int, weekly_rate, quote_literal(s->>'margin'),
-        quote_literal(s->>'half_life_days'), s->>'rfm_map', rel, @extschema@.track_stage_args(s), target);
+$q$, cols, rel, @extschema@.track_stage_args(s), target);
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.track_customers_sql(text, name, jsonb) IS 'internal: the query computing the customers rows of a tracked source';
+COMMENT ON FUNCTION @extschema@.track_customers_sql(text, name, jsonb) IS 'internal: the query computing the customers rows of a tracked source (columns as clm.track_customers_columns)';
 
--- The column comments of the customers table.
-CREATE FUNCTION @extschema@.track_customers_comments(OUT col text, OUT doc text)
-    RETURNS SETOF record LANGUAGE sql IMMUTABLE
+-- The column list of a tracked source's customers table, as SQL text.
+CREATE FUNCTION @extschema@.track_customers_list()
+    RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
 AS $fn$
-VALUES
- ('customer_id', 'customer id (as in the source)'),
- ('as_of', 'day the row describes (date): the refresh day in the source''s time zone, or the fixed as_of setting'),
- ('first_purchase', 'first purchase day (date)'),
- ('last_purchase', 'last purchase day (date)'),
- ('orders', 'purchase days (count; orders on one day count once)'),
- ('frequency', 'repeat purchase days = orders - 1 (count)'),
- ('transactions', 'purchase events, every order counted (count)'),
- ('recency_days', 'last_purchase - first_purchase (days)'),
- ('tenure_days', 'as_of - first_purchase (days)'),
- ('days_since_last_purchase', 'as_of - last_purchase (days)'),
- ('monetary', 'mean spend of the repeat purchase days (currency units; NULL with no repeat purchase)'),
- ('total_spend', 'net spend of all purchase days, refunds subtracted (currency units)'),
- ('first_seen', 'first day with any event (date)'),
- ('last_seen', 'last day with any event (date)'),
- ('active_days', 'days with any event (count)'),
- ('days_since_last_seen', 'as_of - last_seen (days)'),
- ('mean_gap_days', 'mean gap between purchase days = recency_days / frequency (days)'),
- ('r_score', 'RFM recency score, 1 (longest ago) to n (most recent), population breakpoints of the last refit'),
- ('f_score', 'RFM frequency score, 1 (fewest purchase days) to n'),
- ('m_score', 'RFM monetary score, 1 (lowest total spend) to n'),
- ('rfm_code', 'r, f and m scores as three digits'),
- ('rfm_segment', 'segment of the score cell in the configured segment map (rfm_map setting)'),
- ('stage', 'lifecycle stage: prospect, new, active, at_risk, lapsed, churned or reactivated (clm.stage)'),
- ('stage_reason', 'why the customer is in that stage, in words'),
- ('expected_gap_days', 'the customer''s expected gap between purchases, shrunk toward the population''s (days)'),
- ('p_alive', 'probability that the customer is still active, from the fitted purchase model (0 to 1)'),
- ('churn_probability', '1 - p_alive (0 to 1)'),
- ('expected_purchases_30d', 'expected purchase days in the next 30 days (count)'),
- ('expected_purchases_90d', 'expected purchase days in the next 90 days (count)'),
- ('expected_purchases_365d', 'expected purchase days in the next 365 days (count)'),
- ('expected_spend', 'expected spend per purchase day, Gamma-Gamma conditional mean (currency units; NULL when refunds make the mean repeat spend zero or negative)'),
- ('clv', 'customer lifetime value over clv_horizon_weeks: margin x expected spend x discounted expected purchases (currency units)'),
- ('preferred_channel', 'channel with the highest recency-weighted engagement (clm.preferred_channel)'),
- ('profile_changed_at', 'when the customer''s stored profile last changed (refresh time)')
+    SELECT string_agg(quote_ident(c.col), ', ') FROM @extschema@.track_customers_columns() c
 $fn$;
-COMMENT ON FUNCTION @extschema@.track_customers_comments() IS 'internal: the column comments of a tracked source''s customers table';
+COMMENT ON FUNCTION @extschema@.track_customers_list() IS 'internal: the column names of a tracked source''s customers table, in order, as SQL text (for INSERT column lists)';
 
 -- Creates (or re-creates) the population materialised views of a tracked source.
 -- (jit = off here and in the refit, customers, refresh and rebuild functions:
@@ -94,15 +172,20 @@ COMMENT ON FUNCTION @extschema@.track_customers_comments() IS 'internal: the col
 -- speed up, and the planner's estimates of the LATERAL function joins
 -- (one-row clm_fit estimated at hundreds of rows) trigger JIT with inlining and
 -- optimisation, 0.2 to 0.3 s of compilation per statement.)
-CREATE FUNCTION @extschema@.track_create_views(t name, s jsonb)
+CREATE FUNCTION @extschema@.track_create_views(r @extschema@.tracked_source)
     RETURNS void LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     SET jit = off
 AS $fn$
 DECLARE
+    t name := r.target_schema;
+    s jsonb := r.settings;
     stage_args text := @extschema@.track_stage_args(s);
     c record;
 BEGIN
+    IF @extschema@.track_act_as(r, 'clm.track') THEN
+        PERFORM pg_catalog.set_config('role', r.owner, true);
+    END IF;
     -- stage counts per day: one pass of clm.stage_counts over the profiles
     -- (each customer's stage on the first day, then its changes); the outer
     -- join gives zero rows, not none, when there is no profile yet
@@ -247,7 +330,7 @@ $q$, t);
     END LOOP;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.track_create_views(name, jsonb) IS 'internal: creates the population materialised views of a tracked source';
+COMMENT ON FUNCTION @extschema@.track_create_views(@extschema@.tracked_source) IS 'internal: creates the population materialised views of a tracked source';
 
 -- Grants INSERT on the queue to every role that may write to the source.
 CREATE FUNCTION @extschema@.track_grant_writers(src regclass, t name)
@@ -285,7 +368,7 @@ DECLARE
     tcol text := CASE WHEN from_queue THEN 'occurred_at' ELSE quote_ident(r.time_column) END;
     acol text := CASE WHEN from_queue THEN 'amount' ELSE quote_ident(r.amount_column) END;
     ccol text := CASE WHEN from_queue THEN 'channel'
-                      WHEN r.channel_column IS NOT NULL THEN format('%I::text', r.channel_column) END;
+                      WHEN r.channel_column IS NOT NULL THEN @extschema@.track_channel_sql(r.channel_column) END;
     atype text;
 BEGIN
     SELECT a.atttypid::regtype::text INTO atype
@@ -318,7 +401,6 @@ DECLARE
     ctype text;
     ttype text;
     atype text;
-    tag text;
     col record;
     res @extschema@.refresh_result;
     incremental boolean;
@@ -433,57 +515,28 @@ BEGIN
         'clm internal: the population parameters of the last refit (one row): models, RFM breakpoints, population gap');
 
     IF incremental THEN
+        -- the queue (source_row: the whole rows of a source with a filter)
         EXECUTE format($q$CREATE TABLE %I.clm_pending (
             customer_id %s,
             occurred_at %s,
             amount %s,
             channel text,
-            op text)$q$, t, ctype, ttype, atype);
+            op text%s)$q$, t, @extschema@.track_base_type(source, customer_column), ttype, atype,
+            CASE WHEN filter IS NULL THEN '' ELSE ',
+            source_row text' END);
         EXECUTE format('COMMENT ON TABLE %I.clm_pending IS %L', t,
             format('clm internal: events inserted into %s and not yet merged by clm.refresh; op = a change that needs a rebuild', source));
         PERFORM @extschema@.track_grant_writers(source, t);
-
-        EXECUTE format($q$CREATE FUNCTION %1$I.clm_capture() RETURNS trigger LANGUAGE plpgsql AS $body$
-BEGIN
-    INSERT INTO %1$I.clm_pending (customer_id, occurred_at, amount, channel)
-    SELECT %2$I, %3$I, %4$I, %5$s FROM clm_new_rows
-     WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL AND (%6$s);
-    RETURN NULL;
-END
-$body$$q$, t, customer_column, time_column, amount_column,
-            CASE WHEN channel_column IS NULL THEN 'NULL::text' ELSE format('%I::text', channel_column) END,
-            coalesce(filter, 'true'));
-        EXECUTE format('COMMENT ON FUNCTION %I.clm_capture() IS %L', t,
-            format('clm internal: queues the rows inserted into %s for clm.refresh', source));
-        EXECUTE format($q$CREATE FUNCTION %1$I.clm_invalidate() RETURNS trigger LANGUAGE plpgsql AS $body$
-BEGIN
-    INSERT INTO %1$I.clm_pending (op) VALUES (TG_OP);
-    RETURN NULL;
-END
-$body$$q$, t);
-        EXECUTE format('COMMENT ON FUNCTION %I.clm_invalidate() IS %L', t,
-            format('clm internal: records an UPDATE, DELETE or TRUNCATE of %s, after which clm.refresh rebuilds', source));
-        tag := left(md5(src_name), 12);
-        EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS clm_new_rows FOR EACH STATEMENT EXECUTE FUNCTION %I.clm_capture()',
-                       'clm_capture_' || tag, source, t);
-        IF filter IS NULL THEN
-            EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %I, %I, %I%s OR DELETE OR TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %I.clm_invalidate()',
-                           'clm_invalidate_' || tag, customer_column, time_column, amount_column,
-                           CASE WHEN channel_column IS NULL THEN '' ELSE format(', %I', channel_column) END,
-                           source, t);
-        ELSE
-            EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OR DELETE OR TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION %I.clm_invalidate()',
-                           'clm_invalidate_' || tag, source, t);
-        END IF;
+        PERFORM @extschema@.track_create_triggers(@extschema@.track_lookup(src_name));
     END IF;
 
     -- the customers table and the views, created empty and filled by the rebuild
-    EXECUTE format('CREATE TABLE %I.customers AS %s WITH NO DATA', t,
-                   @extschema@.track_customers_sql(format('%I.profiles', t), t, s));
-    EXECUTE format('ALTER TABLE %I.customers ADD PRIMARY KEY (customer_id)', t);
+    EXECUTE format('CREATE TABLE %I.customers (%s, PRIMARY KEY (customer_id))', t,
+                   (SELECT string_agg(format('%I %s', c.col, coalesce(c.type, ctype)), ', ')
+                      FROM @extschema@.track_customers_columns() c));
     EXECUTE format('COMMENT ON TABLE %I.customers IS %L', t,
         format('one row per customer of %s: summary, RFM, stage, churn and CLV; kept fresh by clm.refresh(%L) (rows of changed customers are replaced; all rows at each refit)', source, src_name));
-    FOR col IN SELECT * FROM @extschema@.track_customers_comments() LOOP
+    FOR col IN SELECT * FROM @extschema@.track_customers_columns() LOOP
         EXECUTE format('COMMENT ON COLUMN %I.customers.%I IS %L', t, col.col, col.doc);
     END LOOP;
     -- no index but the primary key: the segment and stage columns have a
@@ -491,7 +544,7 @@ $body$$q$, t);
     -- refresh and refit (add your own if a query needs one)
 
     res := @extschema@.rebuild_internal(src_name, true);
-    PERFORM @extschema@.track_create_views(t, s);
+    PERFORM @extschema@.track_create_views(@extschema@.track_lookup(src_name));
     UPDATE @extschema@.tracked_source ts SET last_views_refresh = now() WHERE ts.name = src_name;
     res.views_refreshed := true;
     IF reader IS NOT NULL THEN

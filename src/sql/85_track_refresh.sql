@@ -16,20 +16,88 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.track_lookup(text) IS 'internal: the catalog row of a tracked source, or error 42704';
 
--- Takes the refresh lock of a tracked source: true if taken.
-CREATE FUNCTION @extschema@.track_lock(source_name text, wait boolean)
+-- The queued events of a tracked source as SQL text: a query over a relation
+-- "moved" with the queue's columns, giving customer_id, occurred_at, amount
+-- and channel.  With a filter, the whole rows queued since 0.2 are read back
+-- as rows of the source and filtered here, by the owner (the caller switched
+-- to it); rows queued by 0.1 were filtered when queued.
+CREATE FUNCTION @extschema@.track_queue_sql(r @extschema@.tracked_source)
+    RETURNS text LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    q text := 'SELECT customer_id, occurred_at, amount, channel FROM moved';
+BEGIN
+    IF r.filter IS NULL THEN
+        RETURN q;
+    END IF;
+    RETURN format($q$%1$s WHERE source_row IS NULL
+UNION ALL
+SELECT %2$I, %3$I, %4$I, %5$s
+  FROM (SELECT (q.x).* FROM (SELECT m.source_row::%6$s AS x FROM moved m WHERE m.source_row IS NOT NULL OFFSET 0) q) s
+ WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL AND (%7$s)$q$,
+        q, r.customer_column, r.time_column, r.amount_column,
+        @extschema@.track_channel_sql(r.channel_column),
+        (SELECT c.reltype::regtype::text FROM pg_class c WHERE c.oid = r.source), r.filter);
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_queue_sql(@extschema@.tracked_source) IS 'internal: the query reading the queued events of a tracked source (filter applied), as SQL text';
+
+-- Whether the current role may run a tracked source's SQL: true if it must
+-- switch to the owner first (it is not the owner but may SET ROLE to it);
+-- false if it is the owner; else error 42501.  (The switch itself is made by
+-- the caller: a SET LOCAL ROLE made here would end when this function does.)
+CREATE FUNCTION @extschema@.track_act_as(r @extschema@.tracked_source, fn text)
+    RETURNS boolean LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    IF r.owner = current_user THEN
+        RETURN false;
+    END IF;
+    IF pg_catalog.to_regrole(pg_catalog.quote_ident(r.owner)) IS NULL THEN
+        RAISE EXCEPTION '%: the owner "%" of tracked source "%" does not exist', fn, r.owner, r.name
+            USING ERRCODE = '42704',
+                  HINT = 'Set clm.tracked_source.owner to the role that owns its target schema''s tables.';
+    END IF;
+    -- the current role (not the session's: after SET ROLE, the role set) must
+    -- be a member of the owner (a superuser is); and SET ROLE must work (a
+    -- trial, undone when this function returns)
+    BEGIN
+        IF NOT pg_catalog.pg_has_role(current_user, pg_catalog.to_regrole(pg_catalog.quote_ident(r.owner)), 'MEMBER') THEN
+            RAISE EXCEPTION USING ERRCODE = '42501';
+        END IF;
+        PERFORM pg_catalog.set_config('role', r.owner, true);
+    EXCEPTION WHEN insufficient_privilege OR invalid_parameter_value OR undefined_object THEN
+        RAISE EXCEPTION '%: permission denied for tracked source "%"', fn, r.name
+            USING ERRCODE = '42501',
+                  HINT = format('Its filter, source and schema are SQL of its owner %I, which clm runs only as that role: call it as %I, a member of %I, or a superuser.',
+                                r.owner, r.owner, r.owner);
+    END;
+    RETURN true;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_act_as(@extschema@.tracked_source, text) IS 'internal: whether the current role must switch to a tracked source''s owner to run its SQL (true), is the owner (false), or may not (error 42501)';
+
+-- Takes the refresh lock of a tracked source: true if taken.  The lock is an
+-- EXCLUSIVE lock on its clm_fit table, so only a role with rights on the
+-- source's schema (its owner) can take it; readers (ACCESS SHARE) pass.
+CREATE FUNCTION @extschema@.track_lock(r @extschema@.tracked_source, wait boolean)
     RETURNS boolean LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
     IF wait THEN
-        PERFORM pg_advisory_xact_lock(6515053, hashtext(source_name));
+        EXECUTE format('LOCK TABLE %I.clm_fit IN EXCLUSIVE MODE', r.target_schema);
         RETURN true;
     END IF;
-    RETURN pg_try_advisory_xact_lock(6515053, hashtext(source_name));
+    EXECUTE format('LOCK TABLE %I.clm_fit IN EXCLUSIVE MODE NOWAIT', r.target_schema);
+    RETURN true;
+EXCEPTION WHEN lock_not_available THEN
+    RETURN false;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.track_lock(text, boolean) IS 'internal: the transaction advisory lock (6515053, hashtext(name)) that serialises refreshes of a tracked source';
+COMMENT ON FUNCTION @extschema@.track_lock(@extschema@.tracked_source, boolean) IS 'internal: the refresh lock of a tracked source (EXCLUSIVE on its clm_fit table, to the end of the transaction): true if taken; wait = false does not wait';
 
 -- Recomputes the population parameters: models, RFM breakpoints, population gap.
 CREATE FUNCTION @extschema@.track_refit(r @extschema@.tracked_source, as_of date)
@@ -48,6 +116,9 @@ DECLARE
     merr text;
     gerr text;
 BEGIN
+    IF @extschema@.track_act_as(r, 'clm.track_refit') THEN
+        PERFORM pg_catalog.set_config('role', r.owner, true);
+    END IF;
     -- one scan for everything; if a model cannot be fitted, again piece by
     -- piece to keep what can be (the fits read the profiles directly and skip
     -- customers with T = 0, whose first purchase is on as_of)
@@ -87,7 +158,8 @@ COMMENT ON FUNCTION @extschema@.track_refit(@extschema@.tracked_source, date) IS
 
 -- The relations of a tracked source's schema that readers see, in refresh order.
 CREATE FUNCTION @extschema@.track_views(with_customers boolean)
-    RETURNS text[] LANGUAGE sql IMMUTABLE
+    RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
 AS $fn$
     SELECT CASE WHEN with_customers THEN ARRAY['customers'] ELSE '{}'::text[] END
            || ARRAY['stage_counts_daily', 'lifecycle_weekly', 'cohort_retention_monthly',
@@ -96,7 +168,7 @@ $fn$;
 COMMENT ON FUNCTION @extschema@.track_views(boolean) IS 'internal: the materialised views of a tracked source (and the customers table), in refresh order';
 
 -- Refreshes the population materialised views of a tracked source.
-CREATE FUNCTION @extschema@.track_refresh_views(t name)
+CREATE FUNCTION @extschema@.track_refresh_views(r @extschema@.tracked_source)
     RETURNS void LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     SET jit = off
@@ -104,12 +176,15 @@ AS $fn$
 DECLARE
     v text;
 BEGIN
+    IF @extschema@.track_act_as(r, 'clm.track_refresh_views') THEN
+        PERFORM pg_catalog.set_config('role', r.owner, true);
+    END IF;
     FOREACH v IN ARRAY @extschema@.track_views(false) LOOP
-        EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %I.%I', t, v);
+        EXECUTE format('REFRESH MATERIALIZED VIEW CONCURRENTLY %I.%I', r.target_schema, v);
     END LOOP;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.track_refresh_views(name) IS 'internal: REFRESH MATERIALIZED VIEW CONCURRENTLY of each population view of a tracked source';
+COMMENT ON FUNCTION @extschema@.track_refresh_views(@extschema@.tracked_source) IS 'internal: REFRESH MATERIALIZED VIEW CONCURRENTLY of each population view of a tracked source';
 
 -- Recomputes every row of the customers table.
 CREATE FUNCTION @extschema@.track_customers_all(r @extschema@.tracked_source)
@@ -118,8 +193,11 @@ CREATE FUNCTION @extschema@.track_customers_all(r @extschema@.tracked_source)
     SET jit = off
 AS $fn$
 BEGIN
+    IF @extschema@.track_act_as(r, 'clm.track_customers_all') THEN
+        PERFORM pg_catalog.set_config('role', r.owner, true);
+    END IF;
     EXECUTE format('DELETE FROM %I.customers', r.target_schema);
-    EXECUTE format('INSERT INTO %I.customers %s', r.target_schema,
+    EXECUTE format('INSERT INTO %I.customers (%s) %s', r.target_schema, @extschema@.track_customers_list(),
                    @extschema@.track_customers_sql(format('%I.profiles', r.target_schema), r.target_schema, r.settings));
 END
 $fn$;
@@ -139,6 +217,9 @@ DECLARE
     n bigint;
     ev bigint;
 BEGIN
+    IF @extschema@.track_act_as(r, 'clm.rebuild') THEN
+        PERFORM pg_catalog.set_config('role', r.owner, true);
+    END IF;
     PERFORM set_config('TimeZone', r.settings->>'time_zone', true);
     EXECUTE format('DELETE FROM %I.profiles', t);
     -- the queue is emptied in the same statement (same snapshot) that reads the source,
@@ -161,7 +242,7 @@ SELECT count(*), coalesce(sum(events), 0) FROM ins$q$,
     PERFORM @extschema@.track_refit(r, @extschema@.track_as_of(r.settings));
     PERFORM @extschema@.track_customers_all(r);
     IF NOT creating THEN
-        PERFORM @extschema@.track_refresh_views(t);
+        PERFORM @extschema@.track_refresh_views(r);
     END IF;
     PERFORM set_config('TimeZone', old_tz, true);
     UPDATE @extschema@.tracked_source ts
@@ -184,9 +265,13 @@ CREATE FUNCTION @extschema@.rebuild(source_name text, wait boolean DEFAULT true)
     RETURNS @extschema@.refresh_result LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    r @extschema@.tracked_source := @extschema@.track_lookup(source_name);
 BEGIN
-    PERFORM @extschema@.track_lookup(source_name);
-    IF NOT @extschema@.track_lock(source_name, wait) THEN
+    IF @extschema@.track_act_as(r, 'clm.rebuild') THEN
+        PERFORM pg_catalog.set_config('role', r.owner, true);
+    END IF;
+    IF NOT @extschema@.track_lock(r, wait) THEN
         RAISE NOTICE 'clm.rebuild: source "%" is being refreshed by another session; skipped', source_name;
         RETURN ROW(source_name, 'skipped', 0, 0, NULL, false, false, 0)::@extschema@.refresh_result;
     END IF;
@@ -216,9 +301,13 @@ DECLARE
     changed bigint;
     added bigint;
     upd text;
+    evsql text;
     res @extschema@.refresh_result;
 BEGIN
-    IF NOT @extschema@.track_lock(source_name, wait) THEN
+    IF @extschema@.track_act_as(r, 'clm.refresh') THEN
+        PERFORM pg_catalog.set_config('role', r.owner, true);
+    END IF;
+    IF NOT @extschema@.track_lock(r, wait) THEN
         RAISE NOTICE 'clm.refresh: source "%" is being refreshed by another session; skipped', source_name
             USING HINT = 'Pass wait => true to wait for it instead.';
         RETURN ROW(source_name, 'skipped', 0, 0, r.customers, false, false, 0)::@extschema@.refresh_result;
@@ -244,26 +333,27 @@ BEGIN
     -- merge the queued events; without a refit, the customers rows of the
     -- changed customers are replaced in the same statement (cust)
     IF NOT do_refit THEN
-        SELECT string_agg(format('%I = excluded.%I', a.attname, a.attname), ', ' ORDER BY a.attnum)
+        SELECT string_agg(format('%I = excluded.%I', c.col, c.col), ', ')
           INTO upd
-          FROM pg_attribute a
-         WHERE a.attrelid = format('%I.customers', t)::regclass AND a.attnum > 0 AND NOT a.attisdropped
-           AND a.attname <> 'customer_id';
+          FROM @extschema@.track_customers_columns() c
+         WHERE c.col <> 'customer_id';
         upd := format($q$,
-cust AS (INSERT INTO %I.customers %s
+cust AS (INSERT INTO %I.customers (%s) %s
          ON CONFLICT (customer_id) DO UPDATE SET %s
-         RETURNING 1)$q$, t, @extschema@.track_customers_sql('up', t, s), upd);
+         RETURNING 1)$q$, t, @extschema@.track_customers_list(), @extschema@.track_customers_sql('up', t, s), upd);
     END IF;
+    evsql := @extschema@.track_queue_sql(r);
     EXECUTE format($q$
-WITH moved AS (DELETE FROM %1$I.clm_pending WHERE op IS NULL RETURNING customer_id, occurred_at, amount, channel),
-fresh AS (SELECT customer_id, %2$s AS profile FROM moved GROUP BY 1),
+WITH moved AS (DELETE FROM %1$I.clm_pending WHERE op IS NULL RETURNING *),
+ev AS (%4$s),
+fresh AS (SELECT customer_id, %2$s AS profile FROM ev GROUP BY 1),
 up AS (INSERT INTO %1$I.profiles AS o (customer_id, profile, changed_at)
        SELECT customer_id, profile, now() FROM fresh WHERE profile IS NOT NULL
        ON CONFLICT (customer_id) DO UPDATE
           SET profile = @extschema@.profile_merge(o.profile, excluded.profile), changed_at = excluded.changed_at
        RETURNING o.customer_id, o.profile, o.changed_at, (o.xmax = 0) AS inserted)%3$s
-SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM up), (SELECT count(*) FROM up WHERE inserted)$q$,
-        t, @extschema@.track_profile_sql(r, true), coalesce(upd, ''))
+SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM up), (SELECT count(*) FROM up WHERE inserted)$q$,
+        t, @extschema@.track_profile_sql(r, true), coalesce(upd, ''), evsql)
         INTO ev, changed, added;
     IF do_refit THEN
         -- then recompute the population parameters and every customers row
@@ -271,7 +361,7 @@ SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM up), (SELECT count(*)
         PERFORM @extschema@.track_customers_all(r);
     END IF;
     IF do_views THEN
-        PERFORM @extschema@.track_refresh_views(t);
+        PERFORM @extschema@.track_refresh_views(r);
     END IF;
     PERFORM set_config('TimeZone', old_tz, true);
 

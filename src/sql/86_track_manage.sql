@@ -7,6 +7,9 @@ DECLARE
     r @extschema@.tracked_source := @extschema@.track_lookup(source_name);
     v text;
 BEGIN
+    IF @extschema@.track_act_as(r, 'clm.grant_reader') THEN
+        PERFORM pg_catalog.set_config('role', r.owner, true);
+    END IF;
     IF reader IS NULL OR NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = reader) THEN
         RAISE EXCEPTION 'clm.grant_reader: role "%" does not exist', reader USING ERRCODE = '42704';
     END IF;
@@ -29,6 +32,9 @@ DECLARE
     r @extschema@.tracked_source := @extschema@.track_lookup(source_name);
     v text;
 BEGIN
+    IF @extschema@.track_act_as(r, 'clm.revoke_reader') THEN
+        PERFORM pg_catalog.set_config('role', r.owner, true);
+    END IF;
     IF reader IS NULL OR NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = reader) THEN
         RAISE EXCEPTION 'clm.revoke_reader: role "%" does not exist', reader USING ERRCODE = '42704';
     END IF;
@@ -49,6 +55,9 @@ AS $fn$
 DECLARE
     r @extschema@.tracked_source := @extschema@.track_lookup(source_name);
 BEGIN
+    IF @extschema@.track_act_as(r, 'clm.grant_writer') THEN
+        PERFORM pg_catalog.set_config('role', r.owner, true);
+    END IF;
     IF NOT r.incremental THEN
         RETURN;
     END IF;
@@ -72,7 +81,12 @@ DECLARE
     tag text := left(md5(r.name), 12);
     v text;
 BEGIN
-    PERFORM @extschema@.track_lock(source_name, true);
+    IF @extschema@.track_act_as(r, 'clm.untrack') THEN
+        PERFORM pg_catalog.set_config('role', r.owner, true);
+    END IF;
+    IF to_regclass(format('%I.clm_fit', t)) IS NOT NULL THEN
+        PERFORM @extschema@.track_lock(r, true);
+    END IF;
     IF r.incremental AND to_regclass(r.source::text) IS NOT NULL THEN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_capture_' || tag, r.source);
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_invalidate_' || tag, r.source);
@@ -84,8 +98,14 @@ BEGIN
     EXECUTE format('DROP TABLE IF EXISTS %I.customers, %I.clm_fit, %I.profiles', t, t, t);
     IF r.incremental THEN
         -- a view or foreign table source has no queue and no trigger functions
+        -- (and the trigger functions clm 0.1 made in the target schema)
         EXECUTE format('DROP TABLE IF EXISTS %I.clm_pending', t);
-        EXECUTE format('DROP FUNCTION IF EXISTS %I.clm_capture(), %I.clm_invalidate()', t, t);
+        IF to_regprocedure(format('%I.clm_capture()', t)) IS NOT NULL THEN
+            EXECUTE format('DROP FUNCTION %I.clm_capture()', t);
+        END IF;
+        IF to_regprocedure(format('%I.clm_invalidate()', t)) IS NOT NULL THEN
+            EXECUTE format('DROP FUNCTION %I.clm_invalidate()', t);
+        END IF;
     END IF;
     IF r.created_schema THEN
         BEGIN
@@ -97,7 +117,7 @@ BEGIN
     DELETE FROM @extschema@.tracked_source ts WHERE ts.name = source_name;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.untrack(text) IS 'removes the triggers, tables, views and functions clm.track created for a source (and its schema if clm.track created it and it is left empty); fails, changing nothing, if other objects depend on them';
+COMMENT ON FUNCTION @extschema@.untrack(text) IS 'removes the triggers, tables and views clm.track created for a source (and its schema if clm.track created it and it is left empty); fails, changing nothing, if other objects depend on them';
 
 -- Events waiting in the queue of a tracked source.
 CREATE FUNCTION @extschema@.pending_events(source_name text)
@@ -108,10 +128,14 @@ DECLARE
     r @extschema@.tracked_source := @extschema@.track_lookup(source_name);
     n bigint;
 BEGIN
+    IF @extschema@.track_act_as(r, 'clm.pending_events') THEN
+        PERFORM pg_catalog.set_config('role', r.owner, true);
+    END IF;
     IF NOT r.incremental THEN
         RETURN NULL;
     END IF;
-    EXECUTE format('SELECT count(*) FROM %I.clm_pending WHERE op IS NULL', r.target_schema) INTO n;
+    EXECUTE format('WITH moved AS (SELECT * FROM %I.clm_pending WHERE op IS NULL) SELECT count(*) FROM (%s) e',
+                   r.target_schema, @extschema@.track_queue_sql(r)) INTO n;
     RETURN n;
 END
 $fn$;
@@ -119,11 +143,75 @@ COMMENT ON FUNCTION @extschema@.pending_events(text) IS 'events inserted into a 
 
 
 
-CREATE VIEW @extschema@.tracked_sources AS
+CREATE VIEW @extschema@.tracked_sources WITH (security_invoker = true) AS
 SELECT name, source, target_schema, owner, incremental, customers,
        last_refresh, last_refresh_action, last_refresh_seconds, last_refresh_events, last_refresh_customers,
        last_rebuild, last_rebuild_seconds, last_refit, last_views_refresh, refreshes, readers,
        customer_column, time_column, amount_column, channel_column, filter, settings, created_at
   FROM @extschema@.tracked_source;
-COMMENT ON VIEW @extschema@.tracked_sources IS 'the tracked sources with their last refresh, row counts and timings (clm.pending_events(name) counts the events waiting)';
+COMMENT ON VIEW @extschema@.tracked_sources IS 'the tracked sources the current role owns or may read (SELECT on the source), with their last refresh, row counts and timings (clm.pending_events(name) counts the events waiting)';
 GRANT SELECT ON @extschema@.tracked_sources TO PUBLIC;
+
+-- Brings the schema of a source tracked by an earlier clm version up to this
+-- one (ALTER EXTENSION clm UPDATE calls it for every tracked source): the
+-- triggers call clm.track_capture and clm.track_invalidate instead of the
+-- functions 0.1 made in the target schema (dropped); the queue of a source
+-- with a filter gets its source_row column and the queue's customer id its
+-- base type; columns of clm.track_customers_columns that the customers table
+-- lacks are added (filled at the next refit or rebuild).  DDL only: it runs
+-- none of the owner's SQL, so the update may run it as any role.  Returns
+-- what it changed, or nothing.
+CREATE FUNCTION @extschema@.upgrade_tracked(source_name text)
+    RETURNS SETOF text LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    r @extschema@.tracked_source := @extschema@.track_lookup(source_name);
+    t name := r.target_schema;
+    tag text := left(md5(r.name), 12);
+    q regclass := to_regclass(format('%I.clm_pending', t));
+    c record;
+    base text;
+BEGIN
+    IF r.incremental AND q IS NOT NULL AND to_regclass(r.source::text) IS NOT NULL THEN
+        IF EXISTS (SELECT 1 FROM pg_trigger g
+                    WHERE g.tgrelid = r.source AND g.tgname IN ('clm_capture_' || tag, 'clm_invalidate_' || tag)
+                      AND g.tgfoid NOT IN ('@extschema@.track_capture()'::regprocedure,
+                                           '@extschema@.track_invalidate()'::regprocedure))
+           OR NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = r.source AND g.tgname = 'clm_capture_' || tag) THEN
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_capture_' || tag, r.source);
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_invalidate_' || tag, r.source);
+            PERFORM @extschema@.track_create_triggers(r);
+            RETURN NEXT 'triggers';
+        END IF;
+        IF to_regprocedure(format('%I.clm_capture()', t)) IS NOT NULL
+           OR to_regprocedure(format('%I.clm_invalidate()', t)) IS NOT NULL THEN
+            EXECUTE format('DROP FUNCTION IF EXISTS %I.clm_capture(), %I.clm_invalidate()', t, t);
+            RETURN NEXT 'trigger functions dropped';
+        END IF;
+        IF r.filter IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_attribute a
+                WHERE a.attrelid = q AND a.attname = 'source_row' AND NOT a.attisdropped) THEN
+            EXECUTE format('ALTER TABLE %I.clm_pending ADD COLUMN source_row text', t);
+            RETURN NEXT 'queue source_row';
+        END IF;
+        base := @extschema@.track_base_type(r.source, r.customer_column);
+        IF base IS DISTINCT FROM (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+                                   WHERE a.attrelid = q AND a.attname = 'customer_id') THEN
+            EXECUTE format('ALTER TABLE %I.clm_pending ALTER COLUMN customer_id TYPE %s', t, base);
+            RETURN NEXT 'queue customer_id type';
+        END IF;
+    END IF;
+    IF to_regclass(format('%I.customers', t)) IS NOT NULL THEN
+        FOR c IN SELECT x.* FROM @extschema@.track_customers_columns() x
+                  WHERE x.type IS NOT NULL
+                    AND NOT EXISTS (SELECT 1 FROM pg_attribute a
+                                     WHERE a.attrelid = format('%I.customers', t)::regclass
+                                       AND a.attname = x.col AND NOT a.attisdropped) LOOP
+            EXECUTE format('ALTER TABLE %I.customers ADD COLUMN %I %s', t, c.col, c.type);
+            EXECUTE format('COMMENT ON COLUMN %I.customers.%I IS %L', t, c.col, c.doc);
+            RETURN NEXT 'customers column ' || c.col;
+        END LOOP;
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.upgrade_tracked(text) IS 'brings the schema of a source tracked by an earlier clm version up to this version (ALTER EXTENSION clm UPDATE runs it for every tracked source); DDL only; returns what it changed';

@@ -1,0 +1,1 @@
+../../sql/81_track_policies.sql

@@ -1,0 +1,1 @@
+../../sql/84_track_capture.sql

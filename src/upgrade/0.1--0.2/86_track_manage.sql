@@ -1,0 +1,1 @@
+../../sql/86_track_manage.sql
