@@ -5,8 +5,9 @@
 -- clm.tracked_source shows a role the sources it owns or may read and lets
 -- only the owner change them (row-level security); refresh and the other
 -- operations run as the owner, and refuse (42501) a role that is not it or a
--- member of it (sql/track_security.sql has the rest).  pg_regress runs as a superuser: the roles are made
--- here (clm_test_*), used with SET ROLE, and dropped at the end.
+-- member of it (sql/track_security.sql has the rest).  pg_regress runs as a
+-- superuser: the roles are made here (clm_test_*), used with SET ROLE, and
+-- dropped at the end.
 --
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
