@@ -14,3 +14,23 @@ UPDATE pg_catalog.pg_extension
    SET extnamespace = (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = 'pg_catalog')
  WHERE extname = 'clm';
 ALTER EXTENSION clm ADD SCHEMA clm;
+-- As on a fresh install, the schema belongs to the role running the script (a
+-- superuser; the bootstrap superuser when the update runs trusted) and the
+-- extension's owner has USAGE with GRANT OPTION.  A 0.1 installed by a
+-- database owner without superuser (trusted) had the schema made by, and
+-- owned by, that role.
+DO $$
+DECLARE
+    installer oid := (SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'clm');
+    nsp_owner oid := (SELECT n.nspowner FROM pg_catalog.pg_namespace n WHERE n.nspname = 'clm');
+BEGIN
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = nsp_owner) THEN
+        EXECUTE pg_catalog.format('ALTER SCHEMA clm OWNER TO %I', current_user);
+        nsp_owner := (SELECT n.nspowner FROM pg_catalog.pg_namespace n WHERE n.nspname = 'clm');
+    END IF;
+    IF installer <> nsp_owner THEN
+        EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA clm TO %I WITH GRANT OPTION',
+                                  pg_catalog.pg_get_userbyid(installer));
+    END IF;
+END
+$$;
