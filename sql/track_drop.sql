@@ -6,12 +6,12 @@
 -- schema is listed (docs/tracked-sources-security.md describes it).  Then
 -- clm can be created again and the sources tracked anew.
 --
-SET client_min_messages = warning;
+SET client_min_messages = error;
 SELECT current_database() AS regress_db \gset
 DROP DATABASE IF EXISTS clm_track_drop;
 CREATE DATABASE clm_track_drop;
 \c clm_track_drop
-SET client_min_messages = warning;
+SET client_min_messages = error;
 SET TimeZone = 'UTC';
 CREATE EXTENSION clm;
 -- the schema clm is a member of the extension
@@ -63,5 +63,5 @@ DROP EXTENSION clm CASCADE;
 SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid = 'ev'::regclass;
 
 \c :regress_db
-SET client_min_messages = warning;
+SET client_min_messages = error;
 DROP DATABASE clm_track_drop;

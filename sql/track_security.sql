@@ -12,6 +12,8 @@
 --
 SET TimeZone = 'UTC';
 SET DateStyle = 'ISO, YMD';
+-- (fit warnings of the tiny sample are not what this tests)
+SET client_min_messages = error;
 \set VERBOSITY default
 CREATE FUNCTION pg_temp.tt_err(q text) RETURNS text LANGUAGE plpgsql AS $$
 BEGIN

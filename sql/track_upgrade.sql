@@ -6,12 +6,12 @@
 -- each time the stored profiles equal a GROUP BY over the source (with the
 -- filter), computed here independently of the tracked schema.
 --
-SET client_min_messages = warning;
+SET client_min_messages = error;
 SELECT current_database() AS regress_db \gset
 DROP DATABASE IF EXISTS clm_track_upgrade;
 CREATE DATABASE clm_track_upgrade;
 \c clm_track_upgrade
-SET client_min_messages = warning;
+SET client_min_messages = error;
 SET TimeZone = 'UTC';
 CREATE EXTENSION clm VERSION '0.1';
 SELECT extversion, extnamespace::regnamespace AS schema FROM pg_extension WHERE extname = 'clm';
@@ -92,5 +92,5 @@ SELECT count(*) AS triggers FROM pg_trigger WHERE tgrelid IN ('ev'::regclass, 'f
 SELECT count(*) AS schemas FROM pg_namespace WHERE nspname IN ('clm_ev', 'clm_fev');
 
 \c :regress_db
-SET client_min_messages = warning;
+SET client_min_messages = error;
 DROP DATABASE clm_track_upgrade;

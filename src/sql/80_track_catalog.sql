@@ -54,7 +54,7 @@ CREATE TABLE @extschema@.tracked_source (
     last_views_refresh timestamptz,
     customers bigint
 );
-COMMENT ON TABLE @extschema@.tracked_source IS 'clm catalog: one row per source registered by clm.track (kept by pg_dump; a role sees the rows of the sources it owns or may read, and changes only its own)';
+COMMENT ON TABLE @extschema@.tracked_source IS 'clm catalog: one row per source registered by clm.track (kept by pg_dump; a role sees the rows of the sources it owns, may read or reads the views of, and changes only its own)';
 COMMENT ON COLUMN @extschema@.tracked_source.name IS 'the name given to clm.track; the argument of clm.refresh, clm.rebuild and clm.untrack';
 COMMENT ON COLUMN @extschema@.tracked_source.source IS 'the event table or view';
 COMMENT ON COLUMN @extschema@.tracked_source.customer_column IS 'column of the source holding the customer id';

@@ -52,7 +52,9 @@ CREATE FUNCTION @extschema@.track_act_as(r @extschema@.tracked_source, fn text)
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-    IF r.owner = current_user THEN
+    -- (a row without owner is no registration: clm.report_profiles passes
+    -- one for the caller's own tables, which runs as the caller)
+    IF r.owner IS NULL OR r.owner = current_user THEN
         RETURN false;
     END IF;
     IF pg_catalog.to_regrole(pg_catalog.quote_ident(r.owner)) IS NULL THEN

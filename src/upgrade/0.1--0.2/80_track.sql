@@ -5,7 +5,7 @@
 -- src/sql/81_track_policies.sql ... 86_track_manage.sql); then
 -- 89_track_upgrade.sql brings each tracked source's schema up to 0.2
 -- (clm.upgrade_tracked).
-COMMENT ON TABLE @extschema@.tracked_source IS 'clm catalog: one row per source registered by clm.track (kept by pg_dump; a role sees the rows of the sources it owns or may read, and changes only its own)';
+COMMENT ON TABLE @extschema@.tracked_source IS 'clm catalog: one row per source registered by clm.track (kept by pg_dump; a role sees the rows of the sources it owns, may read or reads the views of, and changes only its own)';
 DROP POLICY tracked_source_read ON @extschema@.tracked_source;
 DROP POLICY tracked_source_own ON @extschema@.tracked_source;
 DROP VIEW @extschema@.tracked_sources;
