@@ -130,6 +130,7 @@ path.link { fill-opacity: 0.38; } path.link:hover { fill-opacity: 0.6; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 6px 0; }
 th, td { padding: 3px 8px; border-bottom: 1px solid var(--border); text-align: right; vertical-align: top; }
 th:first-child, td:first-child, td.text, th.text { text-align: left; }
+tbody th[scope="row"] { white-space: nowrap; }
 caption { text-align: left; color: var(--muted); padding: 2px 0 4px; }
 .share { display: inline-block; height: 8px; background: var(--bar); margin-right: 6px; vertical-align: middle; }
 .sr-only { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
