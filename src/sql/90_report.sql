@@ -171,9 +171,10 @@ RETURN ARRAY[0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4
 COMMENT ON FUNCTION @extschema@.report_clv_edges() IS 'internal: the lower edges of the CLV histogram bins of clm.report (1, 2, 5 per decade; below 0 is one more bin)';
 
 -- Everything the report needs of the customers table but the top customers,
--- from one scan: the headline sums, the CLV and P(alive) histograms and the
--- RFM cells by segment, as the grouping sets (), (CLV bin), (P(alive) bin)
--- and (R, F, segment) of one hashed aggregation.
+-- from one scan: one hashed aggregation by (R, F, segment, stage, CLV bin,
+-- P(alive) bin), a few thousand groups, which the headline sums, both
+-- histograms and the RFM cells then roll up (every aggregate once a row;
+-- grouping sets would compute each of them once a row for every set).
 CREATE FUNCTION @extschema@.report_customers_pass(customers regclass)
     RETURNS jsonb LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
@@ -189,29 +190,31 @@ WITH c AS (
            CASE WHEN c.p_alive BETWEEN 0 AND 1 THEN least(greatest(width_bucket(c.p_alive, 0, 1, 20), 1), 20) END AS pb
       FROM %s c),
 g AS (
-    SELECT GROUPING(cb) AS gc, GROUPING(pb) AS gp, GROUPING(r_score, f_score, seg) AS gr,
-           cb, pb, r_score, f_score, seg, count(*) AS n,
-           count(*) FILTER (WHERE stage IN ('new', 'active', 'reactivated')) AS active,
-           count(*) FILTER (WHERE stage IN ('at_risk', 'lapsed')) AS at_risk,
-           count(*) FILTER (WHERE stage = 'churned') AS churned,
-           count(*) FILTER (WHERE stage = 'prospect') AS prospects,
-           sum(p90) AS purchases_90d, sum(p90 * es) AS revenue_90d, sum(clv) AS total_clv,
-           count(cb) AS clv_n, avg(clv) FILTER (WHERE cb IS NOT NULL) AS clv_mean, min(clv) FILTER (WHERE cb IS NOT NULL) AS clv_min,
+    SELECT r_score, f_score, seg, stage, cb, pb, count(*) AS n,
+           sum(p90) AS p90, sum(p90 * es) AS rev, sum(clv) AS clv,
+           sum(clv) FILTER (WHERE cb IS NOT NULL) AS clv_fin, min(clv) FILTER (WHERE cb IS NOT NULL) AS clv_min,
            count(*) FILTER (WHERE orders > 0 AND cb IS NULL) AS clv_missing,
-           count(pb) AS palive_n, avg(p_alive) FILTER (WHERE pb IS NOT NULL) AS palive_mean
+           sum(p_alive) FILTER (WHERE pb IS NOT NULL) AS palive
       FROM c
-     GROUP BY GROUPING SETS ((), (cb), (pb), (r_score, f_score, seg)))
+     GROUP BY r_score, f_score, seg, stage, cb, pb)
 SELECT jsonb_build_object(
-    'headline', (SELECT jsonb_build_object('customers', n, 'active', active, 'at_risk', at_risk, 'churned', churned,
-                                           'prospects', prospects, 'purchases_90d', purchases_90d,
-                                           'revenue_90d', revenue_90d, 'total_clv', total_clv,
-                                           'clv_n', clv_n, 'clv_mean', clv_mean, 'clv_min', clv_min, 'clv_missing', clv_missing,
-                                           'palive_n', palive_n, 'palive_mean', palive_mean)
-                   FROM g WHERE gc = 1 AND gp = 1 AND gr = 7),
-    'clv', (SELECT coalesce(jsonb_object_agg(cb, n), '{}') FROM g WHERE gc = 0 AND cb IS NOT NULL),
-    'palive', (SELECT coalesce(jsonb_object_agg(pb, n), '{}') FROM g WHERE gp = 0 AND pb IS NOT NULL),
+    'headline', (SELECT jsonb_build_object('customers', coalesce(sum(n), 0),
+                                           'active', coalesce(sum(n) FILTER (WHERE stage IN ('new', 'active', 'reactivated')), 0),
+                                           'at_risk', coalesce(sum(n) FILTER (WHERE stage IN ('at_risk', 'lapsed')), 0),
+                                           'churned', coalesce(sum(n) FILTER (WHERE stage = 'churned'), 0),
+                                           'prospects', coalesce(sum(n) FILTER (WHERE stage = 'prospect'), 0),
+                                           'purchases_90d', sum(p90), 'revenue_90d', sum(rev), 'total_clv', sum(clv),
+                                           'clv_n', coalesce(sum(n) FILTER (WHERE cb IS NOT NULL), 0),
+                                           'clv_mean', sum(clv_fin) / sum(n) FILTER (WHERE cb IS NOT NULL),
+                                           'clv_min', min(clv_min), 'clv_missing', coalesce(sum(clv_missing), 0),
+                                           'palive_n', coalesce(sum(n) FILTER (WHERE pb IS NOT NULL), 0),
+                                           'palive_mean', sum(palive) / sum(n) FILTER (WHERE pb IS NOT NULL))
+                   FROM g),
+    'clv', (SELECT coalesce(jsonb_object_agg(cb, n), '{}') FROM (SELECT cb, sum(n) AS n FROM g WHERE cb IS NOT NULL GROUP BY cb) x),
+    'palive', (SELECT coalesce(jsonb_object_agg(pb, n), '{}') FROM (SELECT pb, sum(n) AS n FROM g WHERE pb IS NOT NULL GROUP BY pb) x),
     'rfm', (SELECT coalesce(jsonb_agg(jsonb_build_array(r_score, f_score, seg, n)), '[]')
-              FROM g WHERE gr = 0 AND r_score IS NOT NULL AND f_score IS NOT NULL))
+              FROM (SELECT r_score, f_score, seg, sum(n) AS n FROM g
+                     WHERE r_score IS NOT NULL AND f_score IS NOT NULL GROUP BY 1, 2, 3) x))
 $q$, customers) INTO out USING @extschema@.report_clv_edges();
     RETURN out;
 END
