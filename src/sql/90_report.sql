@@ -704,7 +704,7 @@ $fn$;
 COMMENT ON FUNCTION @extschema@.report_distributions(jsonb, integer) IS 'internal: the CLV and P(alive) histograms of clm.report (from report_customers_pass)';
 
 -- Calibration of the purchase model on the holdout period after as_of.
-CREATE FUNCTION @extschema@.report_calibration(profiles regclass, model @extschema@.model, as_of date)
+CREATE FUNCTION @extschema@.report_calibration(profiles regclass, model @extschema@.model, as_of date, time_zone text)
     RETURNS text LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -729,7 +729,11 @@ BEGIN
         RETURN @extschema@.report_section('calibration', 'Model calibration',
             '<p class="note">Not shown: the purchase model could not be fitted.</p>');
     END IF;
-    EXECUTE format('SELECT max((@extschema@.summary(p.profile, DATE ''9999-12-31'')).last_seen) FROM %s p', profiles) INTO hend;
+    -- the end of the holdout: the day of the last event, in the time zone the
+    -- profiles' days are counted in (the header of each profile holds its last
+    -- event: no need to read its days)
+    EXECUTE format('SELECT (max(@extschema@.last_event(p.profile)) AT TIME ZONE $1)::date FROM %s p', profiles)
+        INTO hend USING time_zone;
     IF hend IS NULL OR hend <= as_of THEN
         RETURN @extschema@.report_section('calibration', 'Model calibration',
             format('<p class="note">No holdout: no event after the as-of date (%s), so there is nothing to compare the predictions with. Fix as_of in the past to see how the model predicts the events after it.</p>', as_of));
@@ -783,7 +787,7 @@ SELECT coalesce(jsonb_agg(jsonb_build_object('x', x, 'n', n, 'actual', actual, '
                as_of + 1, hend, @extschema@.report_num(weeks, 1), as_of, as_of, rows));
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.report_calibration(regclass, @extschema@.model, date) IS 'internal: the calibration chart of clm.report: mean actual and predicted purchase days after as_of, by repeat purchase days up to as_of (reads the profiles)';
+COMMENT ON FUNCTION @extschema@.report_calibration(regclass, @extschema@.model, date, text) IS 'internal: the calibration chart of clm.report: mean actual and predicted purchase days after as_of, by repeat purchase days up to as_of (reads the profiles)';
 
 -- The customers with the highest CLV.
 CREATE FUNCTION @extschema@.report_top(customers regclass, n integer)
@@ -813,7 +817,7 @@ $fn$;
 COMMENT ON FUNCTION @extschema@.report_top(regclass, integer) IS 'internal: the table of the customers with the highest CLV in clm.report';
 
 -- The page: every section from the given relations.
-CREATE FUNCTION @extschema@.report_render(title text, about text, horizon_weeks integer,
+CREATE FUNCTION @extschema@.report_render(title text, about text, horizon_weeks integer, time_zone text,
     customers regclass, lifecycle regclass, cohorts regclass, transitions regclass,
     segments regclass, models regclass, holdout_profiles regclass)
     RETURNS text LANGUAGE plpgsql STABLE
@@ -837,12 +841,12 @@ BEGIN
         CASE WHEN transitions IS NULL THEN '' ELSE @extschema@.report_flow(transitions) END,
         @extschema@.report_rfm(stats, segments),
         @extschema@.report_distributions(stats, horizon_weeks),
-        CASE WHEN as_of IS NULL THEN '' ELSE @extschema@.report_calibration(holdout_profiles, model, as_of) END,
+        CASE WHEN as_of IS NULL THEN '' ELSE @extschema@.report_calibration(holdout_profiles, model, as_of, time_zone) END,
         @extschema@.report_top(customers, 10),
         to_char(now(), 'YYYY-MM-DD HH24:MI TZ'));
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.report_render(text, text, integer, regclass, regclass, regclass, regclass, regclass, regclass, regclass) IS 'internal: the HTML page of clm.report from relations shaped like a tracked source''s customers table and views (about must be escaped already; holdout_profiles NULL = no calibration section)';
+COMMENT ON FUNCTION @extschema@.report_render(text, text, integer, text, regclass, regclass, regclass, regclass, regclass, regclass, regclass) IS 'internal: the HTML page of clm.report from relations shaped like a tracked source''s customers table and views (about must be escaped already; holdout_profiles NULL = no calibration section)';
 
 -- The report of a tracked source.
 CREATE FUNCTION @extschema@.report(name text, title text DEFAULT NULL)
@@ -865,7 +869,7 @@ BEGIN
                @extschema@.html_escape(name), @extschema@.html_escape(r.source::text), @extschema@.html_escape(t),
                coalesce(to_char(r.last_refit, 'YYYY-MM-DD HH24:MI TZ'), 'never'),
                coalesce(to_char(r.last_views_refresh, 'YYYY-MM-DD HH24:MI TZ'), 'never')),
-        (r.settings->>'clv_horizon_weeks')::int,
+        (r.settings->>'clv_horizon_weeks')::int, r.settings->>'time_zone',
         format('%I.customers', t)::regclass, format('%I.lifecycle_weekly', t)::regclass,
         format('%I.cohort_retention_monthly', t)::regclass, format('%I.stage_transitions', t)::regclass,
         format('%I.segment_summary', t)::regclass, format('%I.models', t)::regclass,
@@ -979,7 +983,7 @@ SELECT coalesce(r.from_stage, 'none') AS from_stage, coalesce(r.to_stage, 'none'
                                           FROM jsonb_each_text(s) e(k, v)
                                          WHERE k IN ('model', 'rfm_map', 'rfm_scores', 'clv_horizon_weeks', 'margin',
                                                      'annual_discount_rate', 'time_zone')))),
-        (s->>'clv_horizon_weeks')::int,
+        (s->>'clv_horizon_weeks')::int, s->>'time_zone',
         'pg_temp.clm_report_customers'::regclass, 'pg_temp.clm_report_lifecycle'::regclass,
         'pg_temp.clm_report_cohorts'::regclass, 'pg_temp.clm_report_transitions'::regclass,
         'pg_temp.clm_report_segments'::regclass, 'pg_temp.clm_report_models'::regclass,
