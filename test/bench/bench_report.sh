@@ -13,7 +13,8 @@
 #   3. T_report: SELECT length(clm.report('bench')) (the page stays in the
 #      server);
 #   4. T_holdout_scan: the one pass over the profiles that looks for events
-#      after as_of (part of T_report when the as_of setting is fixed), alone;
+#      after as_of (max(clm.last_event(profile)); part of T_report when the
+#      as_of setting is fixed), alone;
 #   5. with --holdout DATE, the same for a second source as of DATE, whose
 #      report also computes the calibration (two summaries and the model
 #      inputs of every profile).
@@ -88,7 +89,7 @@ BEGIN
         PERFORM length(clm.report('$s'));
         INSERT INTO t VALUES ('report', run, extract(epoch FROM clock_timestamp() - t0) * 1000);
         t0 := clock_timestamp();
-        EXECUTE format('SELECT max((clm.summary(p.profile, DATE ''9999-12-31'')).last_seen) FROM %I.profiles p', '$s');
+        EXECUTE format('SELECT max(clm.last_event(p.profile)) FROM %I.profiles p', '$s');
         INSERT INTO t VALUES ('scan', run, extract(epoch FROM clock_timestamp() - t0) * 1000);
     END LOOP;
 END
