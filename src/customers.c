@@ -36,18 +36,38 @@ cs_max_records(int width)
 	return (CS_MAX_ELEMS - CS_HEADER) / width;
 }
 
-/* a zeroed state with room for cap records, in cxt */
+/*
+ * A state holding no records with room for cap records, in cxt: the
+ * dimension covers the header, the allocation the records (zeroed).
+ */
 static ArrayType *
 cs_alloc(MemoryContext cxt, const ClmCustState *cs, int64 cap, int32 as_of)
 {
 	ArrayType  *a = clm_int8_array_alloc(cxt, (int) (CS_HEADER + cap * cs->width));
 	int64	   *v = (int64 *) ARR_DATA_PTR(a);
 
+	ARR_DIMS(a)[0] = CS_HEADER;
 	v[0] = cs->kind;
 	v[1] = 0;
 	v[2] = as_of;
 	v[3] = cs->width;
 	return a;
+}
+
+/* records state a has room for: its allocation past the header */
+static int64
+cs_capacity(ArrayType *a, const ClmCustState *cs)
+{
+	return ((int64) (VARSIZE(a) - ARR_DATA_OFFSET(a)) / (int64) sizeof(int64) - CS_HEADER) /
+		cs->width;
+}
+
+/* set the number of records of state a (within its capacity) */
+static void
+cs_set_count(ArrayType *a, const ClmCustState *cs, int64 n)
+{
+	((int64 *) ARR_DATA_PTR(a))[1] = n;
+	ARR_DIMS(a)[0] = (int) (CS_HEADER + n * cs->width);
 }
 
 /*
@@ -87,7 +107,7 @@ static ArrayType *
 cs_grow(MemoryContext cxt, const ClmCustState *cs, ArrayType *a, int64 want)
 {
 	int64	   *v = (int64 *) ARR_DATA_PTR(a);
-	int64		cap = (ARR_DIMS(a)[0] - CS_HEADER) / cs->width;
+	int64		cap = cs_capacity(a, cs);
 	ArrayType  *g;
 
 	if (want > cs_max_records(cs->width))
@@ -100,6 +120,7 @@ cs_grow(MemoryContext cxt, const ClmCustState *cs, ArrayType *a, int64 want)
 	cap = Min(cap, cs_max_records(cs->width));
 	g = cs_alloc(cxt, cs, cap, (int32) v[2]);
 	memcpy(ARR_DATA_PTR(g), v, sizeof(int64) * (CS_HEADER + v[1] * cs->width));
+	cs_set_count(g, cs, v[1]);
 	return g;
 }
 
@@ -129,13 +150,14 @@ clm_cs_append(FunctionCallInfo fcinfo, const ClmCustState *cs, int32 as_of, int6
 					 errmsg("as_of must be the same in every row of %s", cs->aggname)));
 	}
 	v = (int64 *) ARR_DATA_PTR(a);
-	if (CS_HEADER + (v[1] + 1) * cs->width > ARR_DIMS(a)[0])
+	if (v[1] + 1 > cs_capacity(a, cs))
 	{
 		a = cs_grow(CurrentMemoryContext, cs, a, v[1] + 1);
 		v = (int64 *) ARR_DATA_PTR(a);
 	}
 	*rec = v + CS_HEADER + v[1] * cs->width;
-	v[1]++;
+	memset(*rec, 0, sizeof(int64) * cs->width);
+	cs_set_count(a, cs, v[1] + 1);
 	return a;
 }
 
@@ -165,6 +187,7 @@ clm_cs_combine(FunctionCallInfo fcinfo, const ClmCustState *cs)
 	{
 		a = cs_alloc(cxt, cs, Max(nb, 1), as_of_b);
 		memcpy(ARR_DATA_PTR(a), ARR_DATA_PTR(b), sizeof(int64) * (CS_HEADER + nb * cs->width));
+		cs_set_count(a, cs, nb);
 		PG_RETURN_ARRAYTYPE_P(a);
 	}
 	a = clm_state_arg(fcinfo, 0);
@@ -173,13 +196,13 @@ clm_cs_combine(FunctionCallInfo fcinfo, const ClmCustState *cs)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot combine %s values as of different days", cs->aggname)));
-	if (CS_HEADER + (na + nb) * cs->width > ARR_DIMS(a)[0])
+	if (na + nb > cs_capacity(a, cs))
 	{
 		a = cs_grow(cxt, cs, a, na + nb);
 		ra = (int64 *) ARR_DATA_PTR(a) + CS_HEADER;
 	}
 	memcpy(ra + na * cs->width, rb, sizeof(int64) * nb * cs->width);
-	((int64 *) ARR_DATA_PTR(a))[1] = na + nb;
+	cs_set_count(a, cs, na + nb);
 	PG_RETURN_ARRAYTYPE_P(a);
 }
 
@@ -198,5 +221,6 @@ clm_cs_final(FunctionCallInfo fcinfo, const ClmCustState *cs)
 	(void) clm_cs_records(a, cs, false, &n, &as_of);
 	f = cs_alloc(CurrentMemoryContext, cs, n, as_of);
 	memcpy(ARR_DATA_PTR(f), ARR_DATA_PTR(a), sizeof(int64) * (CS_HEADER + n * cs->width));
+	cs_set_count(f, cs, n);
 	PG_RETURN_ARRAYTYPE_P(f);
 }

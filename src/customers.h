@@ -17,10 +17,13 @@
 
 /*
  * Layout: [0] kind, [1] records, [2] as_of, [3] record width w, then the
- * records, w elements each, from element CS_HEADER.  While aggregating the
- * array may have room for more records than it holds (elements past the
- * last record are zero); the final value has exactly CS_HEADER + records * w
- * elements.
+ * records, w elements each, from element CS_HEADER.  The array's dimension
+ * covers exactly the records it holds.  While aggregating, its allocation
+ * (VARSIZE) may have room for more records past the dimension, so that a
+ * row is appended in place; that room is not part of the value, so a partial
+ * state printed by its text output (as Citus moves partial states between
+ * nodes) carries no spare elements.  States written by 0.1 (a dimension
+ * with zero records past the last one) are read as before.
  */
 #define CS_HEADER		4
 #define CS_KIND_STAGES	101
