@@ -13,14 +13,17 @@
 #             customer_id (co-located: pushed down whole)
 #   the population aggregates over the profiles (partial aggregates on the
 #             workers, combined on the coordinator)
-# and, per population aggregate, the partial states the workers send: the
-# text of one shard's state (Citus moves partial states through the state
-# type's text output and input), its size, and the time to read those texts
-# back on the coordinator (the input function the combine step runs).
+# and, per population aggregate, the partial state one shard sends: on
+# Citus 13 its text (Citus moves partial states through the state type's
+# text output and input), its size and the time to read 8 such texts back on
+# the coordinator (the input function the combine step runs); on Citus 14,
+# which moves them in binary when the type has send and receive functions,
+# its binary size.
 #
 # Usage: PG_CONFIG=... test/bench/bench_citus.sh [--customers N] [--runs R]
 #   --customers N  customers to generate (default 20000, ~15 events each)
 #   --runs R       repetitions per query (default 3)
+#   --only NAMES   the population aggregates named (space-separated), no build
 # Environment as test/citus/cluster.sh (CLM_CITUS_DIR, CLM_CITUS_CACHE,
 # CLM_CITUS_PORT).  On one machine the workers share its cores with the
 # coordinator: the ratios show the cost of the distributed path, not a
@@ -31,10 +34,12 @@ REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 PG_CONFIG="${PG_CONFIG:-$(command -v pg_config || echo /usr/lib/postgresql/15/bin/pg_config)}"
 CUSTOMERS=20000
 RUNS=3
+ONLY=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--customers) CUSTOMERS=$2; shift 2 ;;
 	--runs) RUNS=$2; shift 2 ;;
+	--only) ONLY=" $2 "; shift 2 ;;
 	*) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
 	esac
 done
@@ -68,12 +73,17 @@ row() { awk -v n="$1" -v d="$2" -v l="$3" -v x="${4:-}" 'BEGIN { printf "%-22s %
 
 printf '%-22s %10s %10s %7s  %s\n' query "citus ms" "local ms" ratio "partial state of one shard"
 BUILD="SELECT customer_id, clm.profile(occurred_at, amount, channel) FROM %s GROUP BY customer_id"
-row build "$(ms "TRUNCATE pr" "INSERT INTO pr $(printf "$BUILD" ev)")" \
-	"$(ms "TRUNCATE pr_l" "INSERT INTO pr_l $(printf "$BUILD" ev_l)")" "(pushed down whole)"
+if [ -z "$ONLY" ]; then
+	row build "$(ms "TRUNCATE pr" "INSERT INTO pr $(printf "$BUILD" ev)")" \
+		"$(ms "TRUNCATE pr_l" "INSERT INTO pr_l $(printf "$BUILD" ev_l)")" "(pushed down whole)"
+else
+	value "INSERT INTO pr $(printf "$BUILD" ev)" "INSERT INTO pr_l $(printf "$BUILD" ev_l)" >/dev/null
+fi
 value "ANALYZE pr" "ANALYZE pr_l" >/dev/null
 
 # NAME|AGGREGATE CALL over the profiles pr
 while IFS='|' read -r name call; do
+	[ -z "$ONLY" ] || [[ "$ONLY" == *" $name "* ]] || continue
 	d="$(ms "SELECT ($call) IS NULL FROM pr")"
 	l="$(ms "SELECT ($call) IS NULL FROM pr_l")"
 	# one task's remote query and node, from EXPLAIN VERBOSE
@@ -83,16 +93,22 @@ while IFS='|' read -r name call; do
 	info=""
 	if [ -n "$q" ] && [ -n "$port" ]; then
 		for ((i = 1; i < ${#PORTS[@]}; i++)); do [ "${PORTS[$i]}" = "$port" ] && break; done
-		# the state's text, and the coordinator's time to parse 8 such texts
-		nodesql "$i" -c "COPY (SELECT x::text FROM ($q) s(x)) TO STDOUT" >"$CLUSTER_DIR/state.txt" 2>/dev/null
-		bytes=$(wc -c <"$CLUSTER_DIR/state.txt")
 		stype="$(value "SELECT a.aggtranstype::regtype FROM pg_aggregate a WHERE a.aggfnoid = (SELECT oid FROM pg_proc WHERE proname = '$(sed -E 's/^clm\.([a-z_]+)\(.*/\1/' <<<"$call")' AND pronamespace = 'clm'::regnamespace LIMIT 1)")"
-		value "CREATE TABLE st (t text)" >/dev/null
-		nodesql 0 -c "COPY st FROM STDIN" <"$CLUSTER_DIR/state.txt" >/dev/null 2>&1
-		value "INSERT INTO st SELECT t FROM st, generate_series(1, 7)" >/dev/null
-		parse="$(ms "SELECT count(t::$stype) FROM st")"
-		value "DROP TABLE st" >/dev/null
-		info="$(awk -v b="$bytes" -v t="$stype" -v p="$parse" 'BEGIN { printf "%s, %.1f kB text; 8 read in %.1f ms", t, b / 1024, p }')"
+		if grep -q worker_binary_partial_agg <<<"$q"; then
+			# Citus 14: the state in binary (send and receive functions)
+			bytes="$(nodesql "$i" -c "SELECT octet_length(x) FROM ($q) s(x)")"
+			info="$(awk -v b="$bytes" -v t="$stype" 'BEGIN { printf "%s, %.1f kB binary", t, b / 1024 }')"
+		else
+			# Citus 13: the state's text, and the coordinator's time to parse 8 such texts
+			nodesql "$i" -c "COPY (SELECT x::text FROM ($q) s(x)) TO STDOUT" >"$CLUSTER_DIR/state.txt" 2>/dev/null
+			bytes=$(wc -c <"$CLUSTER_DIR/state.txt")
+			value "CREATE TABLE st (t text)" >/dev/null
+			nodesql 0 -c "COPY st FROM STDIN" <"$CLUSTER_DIR/state.txt" >/dev/null 2>&1
+			value "INSERT INTO st SELECT t FROM st, generate_series(1, 7)" >/dev/null
+			parse="$(ms "SELECT count(t::$stype) FROM st")"
+			value "DROP TABLE st" >/dev/null
+			info="$(awk -v b="$bytes" -v t="$stype" -v p="$parse" 'BEGIN { printf "%s, %.1f kB text; 8 read in %.1f ms", t, b / 1024, p }')"
+		fi
 	fi
 	row "$name" "$d" "$l" "$info"
 done <<'EOF'

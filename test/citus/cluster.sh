@@ -27,8 +27,11 @@ citus_locate() {
 			[ -d "$d" ] && { CITUS_DIR="$(cd "$d" && pwd)"; break; }
 		done
 	fi
-	if [ -z "$CITUS_DIR" ] || [ ! -d "$CITUS_DIR" ]; then
+	if [ -z "$CITUS_DIR" ]; then
 		CITUS_SKIP="no Citus sources: ../shared/citus next to the repository not found; set CLM_CITUS_DIR"
+		return 1
+	elif [ ! -d "$CITUS_DIR" ]; then
+		CITUS_SKIP="no Citus sources: CLM_CITUS_DIR=$CITUS_DIR is not a directory"
 		return 1
 	fi
 	case "$PGMAJOR" in
