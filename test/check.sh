@@ -163,23 +163,29 @@ if [ "$NREG" -gt 0 ]; then
     echo "==> running make installcheck (pg_regress as $(id -un), server user $PGUSER, socket $PGHOST)"
     # the regression tests, then the isolation specs (ISOLATION in the
     # Makefile) in a second make, so that they run even when a test failed
+    t=$SECONDS
     make PG_CONFIG="$PG_CONFIG" CLM_DATA_DIR="$CLM_DATA_DIR" installcheck ISOLATION= >"$OUT/regress.log" 2>&1
     r=$?
     cat "$OUT/regress.log"
+    echo "==> make installcheck: exit $r, $((SECONDS - t)) s"
     [ $r = 0 ] || { echo "make installcheck exited $r" >"$OUT/regress.failed"; rc=1; }
 fi
 if [ "$NISO" -gt 0 ]; then
+    t=$SECONDS
     make PG_CONFIG="$PG_CONFIG" CLM_DATA_DIR="$CLM_DATA_DIR" installcheck REGRESS= >"$OUT/isolation.log" 2>&1
     r=$?
     cat "$OUT/isolation.log"
+    echo "==> isolation specs: exit $r, $((SECONDS - t)) s"
     cat "$OUT/isolation.log" >>"$OUT/regress.log"
     [ $r = 0 ] || { echo "make installcheck (isolation specs) exited $r" >>"$OUT/regress.failed"; rc=1; }
 fi
 for s in $EXTRA_SUITES; do
     echo "==> running test/$s/run"
+    t=$SECONDS
     CLM_DATA_DIR="$CLM_DATA_DIR" bash "test/$s/run" >"$OUT/suite-$s.log" 2>&1
     r=$?
     cat "$OUT/suite-$s.log"
+    echo "==> test/$s/run: exit $r, $((SECONDS - t)) s"
     echo $r >"$OUT/suite-$s.rc"
     [ $r = 0 ] || rc=1
 done
