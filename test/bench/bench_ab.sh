@@ -11,6 +11,7 @@
 #   --customers N      customers of clm.generate_events (default 200000)
 #   --runs R           timed runs of each query in each build (default 7)
 #   --port P           first of two ports (default 55428)
+#   --queries "Q ..."  which of profile, stage, rfm (default all three)
 # Each query runs as one statement (CREATE TEMP TABLE AS / SELECT count(*)),
 # serial (max_parallel_workers_per_gather = 0), in a fresh session per run;
 # the two servers hold the same data and take turns (A B A B ...), so that
@@ -23,11 +24,13 @@ shift 2
 CUSTOMERS=200000
 RUNS=7
 PORT=55428
+QUERIES="profile stage rfm"
 while [ $# -gt 0 ]; do
 	case "$1" in
 		--customers) CUSTOMERS=$2; shift 2 ;;
 		--runs) RUNS=$2; shift 2 ;;
 		--port) PORT=$2; shift 2 ;;
+		--queries) QUERIES=$2; shift 2 ;;
 		*) echo "unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -73,7 +76,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 
 echo "clm A/B: $CUSTOMERS customers, $RUNS runs each, serial, base $BASE, new $NEW"
 printf '%-10s %12s %12s %8s\n' query "base CPU ms" "new CPU ms" "new/base"
-for name in profile stage rfm; do
+for name in $QUERIES; do
 	: >"/tmp/clm-ab.$$.base" ; : >"/tmp/clm-ab.$$.new"
 	time_one base "$name" >/dev/null	# warm both caches
 	time_one new "$name" >/dev/null
