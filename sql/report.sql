@@ -309,7 +309,7 @@ SELECT clm.report('no such source');
 SELECT clm.report(NULL, 'title');
 SELECT clm.report('no such source');
 -- volatility, a pinned search_path (or a SQL-standard body, bound at creation), comments
-SELECT p.proname, p.provolatile,
+SELECT p.proname, p.provolatile, p.proparallel,
        CASE WHEN p.prosqlbody IS NOT NULL THEN 'sql body' ELSE array_to_string(p.proconfig, ', ') END AS names_bound_by,
        obj_description(p.oid, 'pg_proc') IS NOT NULL AS commented
   FROM pg_proc p WHERE p.pronamespace = 'clm'::regnamespace AND (p.proname LIKE 'report%' OR p.proname = 'html_escape')

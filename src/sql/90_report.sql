@@ -9,6 +9,12 @@
 -- segment and stage names, titles, error messages) goes through clm.html_escape.
 -- Numbers are formatted with to_char patterns using "," and "." (not the
 -- locale's G and D), so the page is the same whatever lc_numeric says.
+--
+-- Parallel labels: the helpers that only format are PARALLEL SAFE; the
+-- functions that run queries of their own are PARALLEL RESTRICTED (run by
+-- the leader: in a worker their queries could use no worker of their own and
+-- could not read the temporary tables of clm.report_profiles), and
+-- clm.report_profiles, which makes temporary tables, PARALLEL UNSAFE.
 
 -- The small helpers called for every cell of a chart are SQL-standard bodies
 -- (RETURN ...: names bound when the extension is created, no search_path to
@@ -176,7 +182,7 @@ COMMENT ON FUNCTION @extschema@.report_clv_edges() IS 'internal: the lower edges
 -- histograms and the RFM cells then roll up (every aggregate once a row;
 -- grouping sets would compute each of them once a row for every set).
 CREATE FUNCTION @extschema@.report_customers_pass(customers regclass)
-    RETURNS jsonb LANGUAGE plpgsql STABLE
+    RETURNS jsonb LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -223,7 +229,7 @@ COMMENT ON FUNCTION @extschema@.report_customers_pass(regclass) IS 'internal: th
 
 -- Headline figures: customers by stage, expected purchases and revenue, CLV, the models.
 CREATE FUNCTION @extschema@.report_headline(stats jsonb, models regclass, horizon_weeks integer)
-    RETURNS text LANGUAGE plpgsql STABLE
+    RETURNS text LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -274,7 +280,7 @@ COMMENT ON FUNCTION @extschema@.report_headline(jsonb, regclass, integer) IS 'in
 
 -- Lifecycle counts per week: stacked bars, dormant below the axis, pulse line.
 CREATE FUNCTION @extschema@.report_lifecycle(rel regclass)
-    RETURNS text LANGUAGE plpgsql STABLE
+    RETURNS text LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -365,7 +371,7 @@ COMMENT ON FUNCTION @extschema@.report_lifecycle(regclass) IS 'internal: the lif
 
 -- Cohort retention heatmap.
 CREATE FUNCTION @extschema@.report_cohorts(rel regclass)
-    RETURNS text LANGUAGE plpgsql STABLE
+    RETURNS text LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -432,7 +438,7 @@ COMMENT ON FUNCTION @extschema@.report_cohorts(regclass) IS 'internal: the cohor
 
 -- Stage flow: a Sankey diagram of the stage transitions.
 CREATE FUNCTION @extschema@.report_flow(rel regclass)
-    RETURNS text LANGUAGE plpgsql STABLE
+    RETURNS text LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -519,7 +525,7 @@ COMMENT ON FUNCTION @extschema@.report_flow(regclass) IS 'internal: the stage fl
 
 -- RFM grid (R by F, the main segment and the customers of each cell) and the segment summary.
 CREATE FUNCTION @extschema@.report_rfm(stats jsonb, segments regclass)
-    RETURNS text LANGUAGE plpgsql STABLE
+    RETURNS text LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -657,7 +663,7 @@ COMMENT ON FUNCTION @extschema@.report_histogram(text, text, text, double precis
 
 -- The distributions of CLV and P(alive).
 CREATE FUNCTION @extschema@.report_distributions(stats jsonb, horizon_weeks integer)
-    RETURNS text LANGUAGE plpgsql STABLE
+    RETURNS text LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -705,7 +711,7 @@ COMMENT ON FUNCTION @extschema@.report_distributions(jsonb, integer) IS 'interna
 
 -- Calibration of the purchase model on the holdout period after as_of.
 CREATE FUNCTION @extschema@.report_calibration(profiles regclass, model @extschema@.model, as_of date, time_zone text)
-    RETURNS text LANGUAGE plpgsql STABLE
+    RETURNS text LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -791,7 +797,7 @@ COMMENT ON FUNCTION @extschema@.report_calibration(regclass, @extschema@.model, 
 
 -- The customers with the highest CLV.
 CREATE FUNCTION @extschema@.report_top(customers regclass, n integer)
-    RETURNS text LANGUAGE plpgsql STABLE
+    RETURNS text LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -820,7 +826,7 @@ COMMENT ON FUNCTION @extschema@.report_top(regclass, integer) IS 'internal: the 
 CREATE FUNCTION @extschema@.report_render(title text, about text, horizon_weeks integer, time_zone text,
     customers regclass, lifecycle regclass, cohorts regclass, transitions regclass,
     segments regclass, models regclass, holdout_profiles regclass)
-    RETURNS text LANGUAGE plpgsql STABLE
+    RETURNS text LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -850,7 +856,7 @@ COMMENT ON FUNCTION @extschema@.report_render(text, text, integer, text, regclas
 
 -- The report of a tracked source.
 CREATE FUNCTION @extschema@.report(name text, title text DEFAULT NULL)
-    RETURNS text LANGUAGE plpgsql STABLE
+    RETURNS text LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -883,7 +889,7 @@ COMMENT ON FUNCTION @extschema@.report(text, text) IS 'one self-contained HTML p
 -- clm.track computes them, with the same settings), reported on and dropped.
 CREATE FUNCTION @extschema@.report_profiles(profiles regclass, as_of date DEFAULT NULL, settings jsonb DEFAULT '{}',
     title text DEFAULT NULL, customer_column name DEFAULT 'customer_id', profile_column name DEFAULT 'profile')
-    RETURNS text LANGUAGE plpgsql VOLATILE
+    RETURNS text LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
     SET search_path = pg_catalog, pg_temp
     SET jit = off
 AS $fn$
