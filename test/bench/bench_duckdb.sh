@@ -1,0 +1,216 @@
+#!/bin/bash
+# bench_duckdb.sh -- clm against DuckDB on the same events, in one run (issue 17).
+#
+# Against the PostgreSQL server of the environment (PGHOST, PGPORT, PGUSER;
+# clm installed there, e.g. a private server of test/pgenv.sh), in a database
+# DB (default clm_bench_duckdb, dropped and made again):
+#   1. events := clm.generate_events(N) ordered by occurred_at, VACUUM ANALYZE;
+#   2. the events exported with COPY ... CSV (in UTC) to a temporary file;
+#   3. DuckDB (the npm package @duckdb/node-api, installed on first use into
+#      CACHE, outside the repository; THREADS threads, time zone UTC) loads the
+#      CSV and runs the plain-SQL yardstick's Q1 .. Q5 read from BASELINE
+#      (../shared/bench/plain_sql_baseline.sql from the repository root or
+#      its parent, or $CLM_BENCH_BASELINE), the same text with :'asof'
+#      replaced: DuckDB runs them unchanged;
+#   4. PostgreSQL (serial, time zone UTC, work_mem 64MB): the profile build
+#      (clm.profile GROUP BY customer_id over the events before ASOF), then
+#      from the stored profiles RFM with segments (clm.customer_rfm, rfm11),
+#      monthly cohorts (clm.retention), weekly lifecycle (clm.lifecycle, the
+#      52 full ISO weeks before ASOF) and stage (clm.customer_stages), each
+#      materialised into a temp table like the yardstick's queries;
+#   5. at each work_mem of WORK_MEMS: the floor
+#      (SELECT customer_id, count(*) FROM events GROUP BY 1) and the profile
+#      build over all events, RUNS times each, median;
+# and prints the times and the ratios clm / DuckDB (below 0.5 meets issue 17's
+# "at least twice as fast") and profile build / floor (target <= 1.5).
+#
+# Usage: test/bench/bench_duckdb.sh [--customers N] [--asof DATE]
+#            [--cohorts-from DATE] [--threads T] [--work-mems "4MB 64MB 1GB"]
+#            [--runs R] [--db NAME] [--cache DIR] [--baseline FILE]
+#            [--keep-log DIR]
+#   --customers N   customers (default $CUSTOMERS or 1000000, ~16 events each);
+#                   use e.g. 100000 while the machine is busy
+#   --asof DATE     default 2025-01-01 (clm's as_of is the day before: inclusive)
+#   --cohorts-from  first cohort month of clm.retention (default 2023-01-01)
+#   --threads T     DuckDB threads (default 2)
+#   --work-mems L   work_mem settings of step 5 (default "4MB 64MB 1GB")
+#   --runs R        repetitions in step 5, median reported (default 1)
+#   --cache DIR     where @duckdb/node-api is installed
+#                   (default $CLM_DUCKDB_CACHE or ~/.cache/clm-bench-duckdb)
+#   --keep-log DIR  keep the raw outputs in DIR
+# Smoke test: CUSTOMERS=2000 test/bench/bench_duckdb.sh
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SELF="$ROOT/test/bench/$(basename "$0")"
+CUSTOMERS=${CUSTOMERS:-1000000}
+ASOF=2025-01-01
+COHORTS_FROM=2023-01-01
+THREADS=2
+WORK_MEMS="4MB 64MB 1GB"
+RUNS=1
+DB=clm_bench_duckdb
+CACHE=${CLM_DUCKDB_CACHE:-$HOME/.cache/clm-bench-duckdb}
+BASELINE=${CLM_BENCH_BASELINE:-$ROOT/../shared/bench/plain_sql_baseline.sql}
+# a worktree lies one level deeper than the main checkout
+[ -r "$BASELINE" ] || [ -n "${CLM_BENCH_BASELINE:-}" ] || BASELINE=$ROOT/../../shared/bench/plain_sql_baseline.sql
+KEEP_LOG=
+DUCKDB_VERSION=1.5.6-r.1
+
+usage() { sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'; exit "${1:-0}"; }
+
+while [ $# -gt 0 ]; do
+	case "$1" in
+		--customers) CUSTOMERS=$2; shift 2 ;;
+		--asof) ASOF=$2; shift 2 ;;
+		--cohorts-from) COHORTS_FROM=$2; shift 2 ;;
+		--threads) THREADS=$2; shift 2 ;;
+		--work-mems) WORK_MEMS=$2; shift 2 ;;
+		--runs) RUNS=$2; shift 2 ;;
+		--db) DB=$2; shift 2 ;;
+		--cache) CACHE=$2; shift 2 ;;
+		--baseline) BASELINE=$2; shift 2 ;;
+		--keep-log) KEEP_LOG=$2; shift 2 ;;
+		-h|--help) usage 0 ;;
+		*) echo "bench_duckdb: unknown argument: $1" >&2; usage 2 >&2 ;;
+	esac
+done
+case "$CUSTOMERS" in ''|*[!0-9]*) echo "bench_duckdb: --customers must be a number" >&2; exit 2 ;; esac
+case "$THREADS" in ''|*[!0-9]*|0) echo "bench_duckdb: --threads must be a positive number" >&2; exit 2 ;; esac
+case "$RUNS" in ''|*[!0-9]*|0) echo "bench_duckdb: --runs must be a positive number" >&2; exit 2 ;; esac
+for d in "$ASOF" "$COHORTS_FROM"; do
+	case "$d" in [0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]) ;; *) echo "bench_duckdb: dates must be YYYY-MM-DD" >&2; exit 2 ;; esac
+done
+for wm in $WORK_MEMS; do
+	case "$wm" in *[!0-9A-Za-z]*) echo "bench_duckdb: bad work_mem $wm" >&2; exit 2 ;; esac
+done
+case "$DB" in ''|*[!a-z0-9_]*) echo "bench_duckdb: --db must be a plain lower-case name" >&2; exit 2 ;; esac
+[ -r "$BASELINE" ] || { echo "bench_duckdb: baseline not found: $BASELINE (use --baseline)" >&2; exit 2; }
+command -v node >/dev/null && command -v npm >/dev/null || { echo "bench_duckdb: needs node and npm" >&2; exit 2; }
+
+# DuckDB: the npm package, installed once into the cache (never into the tree)
+if [ ! -d "$CACHE/node_modules/@duckdb/node-api" ]; then
+	echo "bench_duckdb: installing @duckdb/node-api@$DUCKDB_VERSION into $CACHE"
+	mkdir -p "$CACHE"
+	npm install --prefix "$CACHE" --no-audit --no-fund --no-save "@duckdb/node-api@$DUCKDB_VERSION" >/dev/null
+fi
+
+WORK=$(mktemp -d /tmp/clm-bench-duckdb.XXXXXX)
+chmod 755 "$WORK"
+trap 'if [ -n "$KEEP_LOG" ]; then mkdir -p "$KEEP_LOG"; cp "$WORK"/*.sql "$WORK"/*.out "$KEEP_LOG"/ 2>/dev/null || true; fi; rm -rf "$WORK"' EXIT
+
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
+PSQL=(psql -X -v ON_ERROR_STOP=1 -d "$DB")
+
+echo "bench_duckdb: generating $CUSTOMERS customers"
+"${PSQL[@]}" -q -v n="$CUSTOMERS" <<'EOF'
+SET client_min_messages = warning;
+CREATE EXTENSION clm;
+SET work_mem = '1GB';
+CREATE TABLE events AS SELECT * FROM clm.generate_events(:n) ORDER BY occurred_at;
+VACUUM (ANALYZE) events;
+EOF
+
+echo "bench_duckdb: exporting the events to CSV"
+"${PSQL[@]}" -q -c "SET TimeZone = 'UTC'" \
+	-c "\\copy events (customer_id, occurred_at, event_type, amount, channel) TO '$WORK/events.csv' WITH (FORMAT csv, HEADER)"
+
+# the yardstick's queries: from ":X CREATE TEMP TABLE <name> AS" to ";"
+baseline_query() {
+	awk -v t="$1" '
+		$0 ~ "^:X CREATE TEMP TABLE " t " AS" { on = 1; sub(/^:X /, "") }
+		on { print }
+		on && /;[[:space:]]*$/ { exit }
+	' "$BASELINE" | sed "s/:'asof'/'$ASOF'/g"
+}
+: > "$WORK/duckdb.sql"
+for q in Q1:q1_btyd Q2:q2_rfm Q3:q3_cohort Q4:q4_lifecycle Q5:q5_stage; do
+	text=$(baseline_query "${q#*:}")
+	[ -n "$text" ] || { echo "bench_duckdb: ${q#*:} not found in $BASELINE" >&2; exit 1; }
+	printf -- '-- @@Q %s\n%s\n' "${q%%:*}" "$text" >> "$WORK/duckdb.sql"
+done
+
+echo "bench_duckdb: DuckDB ($THREADS threads): load and Q1 .. Q5"
+node "$ROOT/test/bench/bench_duckdb.js" "$CACHE/node_modules" "$WORK/events.csv" \
+	"$WORK/duckdb.sql" "$THREADS" UTC > "$WORK/duckdb.out"
+rm -f "$WORK/events.csv"
+
+# one timed statement, preceded by the marker the parser keys on
+timed() {	# name sql
+	printf '\\echo @@T %s\n\\timing on\n%s\n\\timing off\n' "$1" "$2"
+}
+BUILD="SELECT customer_id, clm.profile(occurred_at, amount, channel) AS p FROM events"
+{
+	echo "SET client_min_messages = warning;"
+	echo "SET TimeZone = 'UTC';"
+	echo "SET max_parallel_workers_per_gather = 0;"
+	echo "SET work_mem = '64MB';"
+	echo "SET temp_buffers = '1GB';"
+	echo "SELECT count(*) FROM events;"	# warm the cache
+	timed build "CREATE TEMP TABLE profiles AS $BUILD WHERE occurred_at < '$ASOF'::timestamptz GROUP BY customer_id;"
+	echo "ANALYZE profiles;"
+	timed rfm "CREATE TEMP TABLE c_rfm AS SELECT r.* FROM (SELECT clm.customer_rfm(customer_id, p, date '$ASOF' - 1) AS s FROM profiles) x, clm.customer_rfm_rows(x.s, 5, 'rfm11') r;"
+	timed cohort "CREATE TEMP TABLE c_cohort AS SELECT r.* FROM (SELECT clm.retention(p, date '$COHORTS_FROM', date '$ASOF' - 1, 'month') AS v FROM profiles) s, clm.retention_rows(s.v) r;"
+	timed lifecycle "CREATE TEMP TABLE c_lifecycle AS SELECT r.* FROM (SELECT clm.lifecycle(p, date_trunc('week', date '$ASOF')::date - 364, date_trunc('week', date '$ASOF')::date - 1, 'week') AS lc FROM profiles) s, clm.lifecycle_rows(s.lc) r;"
+	timed stage "CREATE TEMP TABLE c_stage AS SELECT r.* FROM (SELECT clm.customer_stages(customer_id, p, date '$ASOF' - 1) AS s FROM profiles) x, clm.customer_stage_rows(x.s, population_gap_days => NULL) r;"
+	for t in rfm cohort lifecycle stage; do
+		echo "SELECT '@@R $t ' || count(*) FROM c_$t \\g"
+	done
+	for wm in $WORK_MEMS; do
+		echo "SET work_mem = '$wm';"
+		for rep in $(seq 1 "$RUNS"); do
+			echo "DROP TABLE IF EXISTS b_floor, b_profile;"
+			timed "floor_$wm" "CREATE TEMP TABLE b_floor AS SELECT customer_id, count(*) AS n FROM events GROUP BY customer_id;"
+			timed "profile_$wm" "CREATE TEMP TABLE b_profile AS $BUILD GROUP BY customer_id;"
+		done
+	done
+} > "$WORK/clm.sql"
+
+echo "bench_duckdb: PostgreSQL (serial): profile build, analytics from stored profiles, build vs floor at $WORK_MEMS"
+"${PSQL[@]}" -At -f "$WORK/clm.sql" > "$WORK/clm.out" 2>&1 || { tail -20 "$WORK/clm.out"; exit 1; }
+
+echo
+echo "setup: $(nproc) cores, PostgreSQL $("${PSQL[@]}" -Atc 'SHOW server_version'), jit $("${PSQL[@]}" -Atc 'SHOW jit'), $(sed -n 's/^@@V //p' "$WORK/duckdb.out") with $THREADS threads"
+echo "events: $("${PSQL[@]}" -Atc "SELECT count(*) || ' rows, ' || count(DISTINCT customer_id) || ' customers, ' || pg_size_pretty(pg_total_relation_size('events')) FROM events"), as of $ASOF"
+
+awk -v wms="$WORK_MEMS" '
+	function median(key,   k, i, j, t, a) {
+		k = cnt[key]
+		if (k == 0) return ""
+		for (i = 1; i <= k; i++) a[i] = ms[key, i]
+		for (i = 2; i <= k; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+		return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+	}
+	function fmt(x) { return x == "" ? "-" : sprintf("%.0f", x) }
+	function ratio(a, b) { return (a == "" || b == "" || b == 0) ? "-" : sprintf("%.2f", a / b) }
+	FNR == 1 { file++ }
+	file == 1 && /^@@D / { duck[$2] = $3; next }
+	file == 1 && /^@@R / { drows[$2] = $3; next }
+	file == 2 && /^@@T / { key = $2; next }
+	file == 2 && /^Time: / && key != "" { cnt[key]++; ms[key, cnt[key]] = $2; key = ""; next }
+	file == 2 && /^@@R / { crows[$2] = $3; next }
+	END {
+		for (k in cnt) med[k] = median(k)
+		duck["rfm"] = duck["Q1"] + duck["Q2"]; drows["rfm"] = drows["Q2"]
+		duck["cohort"] = duck["Q3"]; drows["cohort"] = drows["Q3"]
+		duck["lifecycle"] = duck["Q4"]; drows["lifecycle"] = drows["Q4"]
+		duck["stage"] = duck["Q5"]; drows["stage"] = drows["Q5"]
+		printf "\n== clm from stored profiles vs DuckDB from the raw events (ms; ratio = clm / DuckDB, target <= 0.50) ==\n\n"
+		printf "%-34s %10s %10s %8s %10s %10s\n", "query", "DuckDB", "clm", "ratio", "rows DuckDB", "rows clm"
+		printf "%-34s %10s %10s %8s\n", "load CSV / profile build", fmt(duck["load"]), fmt(med["build"]), ratio(med["build"], duck["load"])
+		split("rfm:RFM with segments (Q1+Q2),cohort:monthly cohorts (Q3),lifecycle:weekly lifecycle (Q4),stage:stage (Q5)", qs, ",")
+		for (i = 1; i <= 4; i++) {
+			split(qs[i], kv, ":")
+			printf "%-34s %10s %10s %8s %10s %10s\n", kv[2], fmt(duck[kv[1]]), fmt(med[kv[1]]), ratio(med[kv[1]], duck[kv[1]]), drows[kv[1]], crows[kv[1]]
+			dsum += duck[kv[1]]; csum += med[kv[1]]
+		}
+		printf "%-34s %10s %10s %8s\n", "the four analytics", fmt(dsum), fmt(csum), ratio(csum, dsum)
+		printf "%-34s %10s %10s %8s   (target <= 2.00)\n", "whole path: build + the four", fmt(dsum), fmt(csum + med["build"]), ratio(csum + med["build"], dsum)
+		printf "\n== profile build vs the floor (GROUP BY customer_id count(*)), all events, serial (ms; target <= 1.50) ==\n\n"
+		printf "%-10s %10s %10s %8s\n", "work_mem", "floor", "profile", "ratio"
+		n = split(wms, w, " ")
+		for (i = 1; i <= n; i++)
+			printf "%-10s %10s %10s %8s\n", w[i], fmt(med["floor_" w[i]]), fmt(med["profile_" w[i]]), ratio(med["profile_" w[i]], med["floor_" w[i]])
+	}
+' "$WORK/duckdb.out" "$WORK/clm.out"
+psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB"
