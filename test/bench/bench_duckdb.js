@@ -7,8 +7,9 @@
 //   THREADS      DuckDB worker threads
 //   TIMEZONE     the session time zone (the one PostgreSQL used)
 // Loads the CSV into an in-memory table events, then runs every block once
-// and prints "@@D name milliseconds" and "@@R name rows" for each; the load
-// is reported as block "load".
+// and prints "@@D name milliseconds cpu_milliseconds" (wall clock, then the
+// process's CPU time, user + system, over all its threads) and "@@R name
+// rows" for each; the load is reported as block "load".
 'use strict';
 
 const path = require('path');
@@ -30,12 +31,16 @@ async function main() {
 	// the same columns and types as the PostgreSQL table
 	await con.run(`CREATE TABLE events (customer_id BIGINT, occurred_at TIMESTAMPTZ,
 		event_type VARCHAR, amount DECIMAL(18, 4), channel VARCHAR)`);
+	const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+	const report = (name, t0, c0) =>
+		console.log(`@@D ${name} ${(performance.now() - t0).toFixed(1)} ${(cpu() - c0).toFixed(1)}`);
 	let t0 = performance.now();
+	let c0 = cpu();
 	await con.run(`INSERT INTO events SELECT * FROM read_csv('${csv.replace(/'/g, "''")}',
 		header = true, auto_detect = false,
 		columns = {'customer_id': 'BIGINT', 'occurred_at': 'TIMESTAMPTZ', 'event_type': 'VARCHAR',
 		           'amount': 'DECIMAL(18, 4)', 'channel': 'VARCHAR'})`);
-	console.log(`@@D load ${(performance.now() - t0).toFixed(1)}`);
+	report('load', t0, c0);
 	const n = await con.runAndReadAll('SELECT count(*) FROM events');
 	console.log(`@@R load ${n.getRows()[0][0]}`);
 
@@ -47,8 +52,9 @@ async function main() {
 		const sql = block.slice(nl + 1);
 		const table = /CREATE\s+TEMP\s+TABLE\s+(\w+)/i.exec(sql);
 		t0 = performance.now();
+		c0 = cpu();
 		await con.run(sql);
-		console.log(`@@D ${name} ${(performance.now() - t0).toFixed(1)}`);
+		report(name, t0, c0);
 		if (table) {
 			const r = await con.runAndReadAll(`SELECT count(*) FROM ${table[1]}`);
 			console.log(`@@R ${name} ${r.getRows()[0][0]}`);
