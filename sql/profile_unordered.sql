@@ -37,6 +37,24 @@ SELECT count(*) AS cases,
                   clm.profile(d + time '12:00', 1.5 ORDER BY d, k, r) AS sorted
           FROM pattern, generate_series(1, 3) r GROUP BY n) x;
 
+-- The same patterns around 2000-01-01, day 0 of the state's tail_day: a
+-- build state whose last day is 2000-01-01 keeps tail_day 0, as a canonical
+-- profile does, and the days are read to tell them apart.  Every order must
+-- give the sorted input's profile: n + 1 purchase days, n + 2 purchase rows.
+SELECT count(*) AS cases,
+       count(*) FILTER (WHERE NOT (unordered OPERATOR(clm.=) sorted)) AS profiles_differ,
+       count(*) FILTER (WHERE (clm.summary(unordered, '2000-01-02')).orders <> n + 1) AS wrong_orders,
+       count(*) FILTER (WHERE (clm.summary(unordered, '2000-01-02')).transactions <> n + 2) AS wrong_transactions
+  FROM (SELECT n, clm.profile(d - date '2024-12-31' + date '2000-01-01', 2 ORDER BY k) AS unordered,
+                  clm.profile(d - date '2024-12-31' + date '2000-01-01', 2 ORDER BY d) AS sorted
+          FROM pattern GROUP BY n) x;
+-- 2000-01-01 after a later day and before it again: three days, four rows
+SELECT clm.event_count(p) AS events, (clm.summary(p, '2000-02-01')).orders AS days,
+       (SELECT array_agg(day ORDER BY day) FROM clm.profile_days(p)) AS day_list
+  FROM (SELECT clm.profile(d, 1 ORDER BY k) AS p
+          FROM (VALUES (1, date '2000-01-05'), (2, '2000-01-01'), (3, '1999-12-31'),
+                       (4, '2000-01-01')) v(k, d)) x;
+
 -- Generated customers, each customer's events in a random order (fixed
 -- seed) against time order: same profiles, same summaries.
 SELECT setseed(0.42);
