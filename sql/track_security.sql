@@ -29,6 +29,7 @@ CREATE ROLE clm_sec_team IN ROLE clm_sec_alice;
 GRANT USAGE ON SCHEMA clm TO clm_sec_alice, clm_sec_bob, clm_sec_carol, clm_sec_team;
 CREATE SCHEMA sec_src AUTHORIZATION clm_sec_alice;
 CREATE SCHEMA sec_trk AUTHORIZATION clm_sec_alice;
+CREATE SCHEMA sec_trk2 AUTHORIZATION clm_sec_alice;
 
 SET ROLE clm_sec_alice;
 CREATE TABLE sec_src.orders (cust bigint, at timestamptz, amount numeric, channel text);
@@ -66,6 +67,34 @@ INSERT INTO sec_src.orders VALUES (1001, '2024-12-01 10:00+00', 25, 'web'), (100
 RESET ROLE;
 SELECT count(*) AS filter_runs_by_insert FROM sec_src.runs;
 SELECT count(*) AS queued_rows, count(*) FILTER (WHERE source_row IS NOT NULL) AS whole_rows FROM sec_trk.clm_pending;
+
+-- nor a cast of alice's: her channel type has a cast to text that records
+-- who runs it; bob's insert queues the channel through the type's output
+-- function, and so does the refresh
+SET ROLE clm_sec_alice;
+CREATE TYPE sec_src.chan AS (v text);
+CREATE FUNCTION sec_src.chan_text(c sec_src.chan) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO sec_src.runs VALUES (current_user);
+    RETURN 'cast:' || c.v;
+END $$;
+CREATE CAST (sec_src.chan AS text) WITH FUNCTION sec_src.chan_text(sec_src.chan);
+CREATE TABLE sec_src.visits (cust bigint, at timestamptz, amount numeric, ch sec_src.chan);
+GRANT INSERT ON sec_src.visits TO clm_sec_bob;
+INSERT INTO sec_src.visits VALUES (1, '2024-11-01 10:00+00', 10, ROW('web'));
+SELECT name, action FROM clm.track('sec_src.visits', 'cust', 'at', 'amount', 'ch', target_schema => 'sec_trk2',
+                                   name => 'sec_visits', settings => '{"as_of": "2024-12-31"}');
+RESET ROLE;
+SET ROLE clm_sec_bob;
+INSERT INTO sec_src.visits VALUES (2, '2024-11-02 10:00+00', 20, ROW('app'));
+RESET ROLE;
+SELECT customer_id, channel FROM sec_trk2.clm_pending;
+SELECT name, action, events FROM clm.refresh('sec_visits');
+SELECT clm.profile_channels(profile) AS channels FROM sec_trk2.profiles ORDER BY customer_id;
+SELECT count(*) AS cast_runs FROM sec_src.runs;
+SET ROLE clm_sec_alice;
+SELECT clm.untrack('sec_visits');
+RESET ROLE;
 
 ------------------------------------------------------------------------------
 -- a superuser refreshes and rebuilds alice's source: her filter runs as alice
@@ -170,6 +199,6 @@ SET ROLE clm_sec_alice;
 SELECT clm.untrack('sec');
 RESET ROLE;
 SET client_min_messages = warning;
-DROP SCHEMA sec_src, sec_trk CASCADE;
+DROP SCHEMA sec_src, sec_trk, sec_trk2 CASCADE;
 DROP OWNED BY clm_sec_alice, clm_sec_bob, clm_sec_carol, clm_sec_team;
 DROP ROLE clm_sec_team, clm_sec_alice, clm_sec_bob, clm_sec_carol;

@@ -368,7 +368,7 @@ DECLARE
     tcol text := CASE WHEN from_queue THEN 'occurred_at' ELSE quote_ident(r.time_column) END;
     acol text := CASE WHEN from_queue THEN 'amount' ELSE quote_ident(r.amount_column) END;
     ccol text := CASE WHEN from_queue THEN 'channel'
-                      WHEN r.channel_column IS NOT NULL THEN @extschema@.track_channel_sql(r.channel_column) END;
+                      WHEN r.channel_column IS NOT NULL THEN @extschema@.track_channel_sql(r.source, r.channel_column) END;
     atype text;
 BEGIN
     SELECT a.atttypid::regtype::text INTO atype

@@ -11,16 +11,21 @@
 -- that the text reads back exactly), and clm.refresh applies the filter to
 -- them as the owner.
 
--- The channel column of a source as text: its type's output function (a
--- user-defined cast to text is never called), NULL for NULL.
-CREATE FUNCTION @extschema@.track_channel_sql(col name)
-    RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+-- The channel column of a source as text: a cast for the built-in string
+-- types (text, varchar, char, name: as 0.1), else the type's output function
+-- (a user-defined cast to text is never called); NULL for NULL.  The same
+-- rule as clm.track_capture's (src/track_capture.c).
+CREATE FUNCTION @extschema@.track_channel_sql(rel regclass, col name)
+    RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
     SET search_path = pg_catalog, pg_temp
 AS $fn$
     SELECT CASE WHEN col IS NULL THEN 'NULL::text'
+                WHEN (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = rel AND a.attname = col AND a.attnum > 0)
+                     IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype, 'name'::regtype)
+                THEN format('%I::pg_catalog.text', col)
                 ELSE format('CASE WHEN %1$I IS NOT NULL THEN pg_catalog.format(''%%s'', %1$I) END', col) END
 $fn$;
-COMMENT ON FUNCTION @extschema@.track_channel_sql(name) IS 'internal: the SQL expression reading a tracked source''s channel column as text (the type''s output function, no cast)';
+COMMENT ON FUNCTION @extschema@.track_channel_sql(regclass, name) IS 'internal: the SQL expression reading a tracked source''s channel column as text (a cast for the built-in string types, else the type''s output function: never a user-defined cast)';
 
 -- The type of a column of a relation, domains replaced by their base type, as SQL text.
 CREATE FUNCTION @extschema@.track_base_type(rel regclass, col name)
@@ -42,46 +47,23 @@ COMMENT ON FUNCTION @extschema@.track_base_type(regclass, name) IS 'internal: th
 -- Trigger function: queues the rows an INSERT statement added to a tracked source.
 -- Arguments: target schema, then customer, time, amount and channel column
 -- ('' for none); or the target schema alone for a source with a filter.
+-- (C, src/track_capture.c: its INSERT into the queue is planned once per
+-- trigger and session.)
 CREATE FUNCTION @extschema@.track_capture()
-    RETURNS trigger LANGUAGE plpgsql
+    RETURNS trigger
+    AS 'MODULE_PATHNAME', 'clm_track_capture' LANGUAGE C
     SET search_path = pg_catalog, pg_temp
     SET DateStyle = 'ISO, YMD'
     SET IntervalStyle = 'postgres'
-    SET extra_float_digits = 1
-AS $fn$
-BEGIN
-    IF TG_NARGS = 1 THEN
-        EXECUTE format('INSERT INTO %I.clm_pending (source_row) SELECT pg_catalog.textin(pg_catalog.record_out(n)) FROM clm_new_rows n',
-                       TG_ARGV[0]);
-    ELSIF TG_NARGS = 5 THEN
-        EXECUTE format('INSERT INTO %1$I.clm_pending (customer_id, occurred_at, amount, channel)'
-                       ' SELECT %2$I, %3$I, %4$I, %5$s FROM clm_new_rows WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL',
-                       TG_ARGV[0], TG_ARGV[1], TG_ARGV[2], TG_ARGV[3],
-                       @extschema@.track_channel_sql(nullif(TG_ARGV[4], '')));
-    ELSE
-        RAISE EXCEPTION 'clm.track_capture: a trigger of clm.track takes 1 or 5 arguments, not %', TG_NARGS
-            USING ERRCODE = '22023';
-    END IF;
-    RETURN NULL;
-END
-$fn$;
+    SET extra_float_digits = 1;
 COMMENT ON FUNCTION @extschema@.track_capture() IS 'internal: the statement-level AFTER INSERT trigger of a tracked source: queues the new rows for clm.refresh (runs as the writer, evaluates none of the owner''s SQL)';
 
 -- Trigger function: records an UPDATE, DELETE or TRUNCATE of a tracked source.
--- Argument: the target schema.
+-- Argument: the target schema.  (C, src/track_capture.c.)
 CREATE FUNCTION @extschema@.track_invalidate()
-    RETURNS trigger LANGUAGE plpgsql
-    SET search_path = pg_catalog, pg_temp
-AS $fn$
-BEGIN
-    IF TG_NARGS <> 1 THEN
-        RAISE EXCEPTION 'clm.track_invalidate: a trigger of clm.track takes 1 argument, not %', TG_NARGS
-            USING ERRCODE = '22023';
-    END IF;
-    EXECUTE format('INSERT INTO %I.clm_pending (op) VALUES ($1)', TG_ARGV[0]) USING TG_OP;
-    RETURN NULL;
-END
-$fn$;
+    RETURNS trigger
+    AS 'MODULE_PATHNAME', 'clm_track_invalidate' LANGUAGE C
+    SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION @extschema@.track_invalidate() IS 'internal: the statement-level trigger recording an UPDATE, DELETE or TRUNCATE of a tracked source, after which clm.refresh rebuilds';
 
 -- Creates the two triggers of a tracked source (DDL only: runs no user SQL).

@@ -37,7 +37,7 @@ SELECT %2$I, %3$I, %4$I, %5$s
   FROM (SELECT (q.x).* FROM (SELECT m.source_row::%6$s AS x FROM moved m WHERE m.source_row IS NOT NULL OFFSET 0) q) s
  WHERE %2$I IS NOT NULL AND %3$I IS NOT NULL AND (%7$s)$q$,
         q, r.customer_column, r.time_column, r.amount_column,
-        @extschema@.track_channel_sql(r.channel_column),
+        @extschema@.track_channel_sql(r.source, r.channel_column),
         (SELECT c.reltype::regtype::text FROM pg_class c WHERE c.oid = r.source), r.filter);
 END
 $fn$;
