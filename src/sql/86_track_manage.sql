@@ -139,7 +139,7 @@ BEGIN
     RETURN n;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.pending_events(text) IS 'events inserted into a tracked source and not yet merged by clm.refresh (NULL for a source that every refresh rebuilds)';
+COMMENT ON FUNCTION @extschema@.pending_events(text) IS 'events inserted into a tracked source and not yet merged by clm.refresh (with a filter: those that pass it; NULL for a source that every refresh rebuilds)';
 
 
 
