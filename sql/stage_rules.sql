@@ -74,8 +74,42 @@ FROM (SELECT clm.customer_stages(customer, p, '2025-03-01') AS s FROM sr) x,
 ORDER BY r.customer_id;
 SELECT round(clm.population_gap(p, '2025-03-01')::numeric, 2) AS population_gap FROM sr;
 
+-- Tracked sources use the same defaults: a source tracked with the default
+-- settings puts every customer in the stage clm.stage gives by default, and
+-- its settings hold clm.stage_rules()'s values; "population" asks for the
+-- customers' own gap (NULL, as sources tracked with 0.1 stored it, too).
+CREATE TABLE sr_ev AS SELECT * FROM clm.generate_events(300, seed => 5);
+SELECT action, customers FROM clm.track('sr_ev', 'customer_id', 'occurred_at', 'amount',
+                                        target_schema => 'sr_trk', settings => '{"as_of": "2024-12-31"}');
+SELECT count(*) AS customers,
+       count(*) FILTER (WHERE c.stage IS DISTINCT FROM (clm.stage(p.profile, '2024-12-31')).stage) AS differ_from_clm_stage,
+       count(*) FILTER (WHERE c.stage IS DISTINCT FROM (clm.stage(p.profile, '2024-12-31', clm.stage_rules())).stage) AS differ_from_rules_form
+FROM sr_trk.customers c JOIN sr_trk.profiles p USING (customer_id);
+SELECT (SELECT population_gap FROM sr_trk.clm_fit) AS population_gap,
+       (SELECT settings - ARRAY['population_gap_days', 'prior_strength', 'new_days', 'active_ratio',
+                                'at_risk_ratio', 'lapsed_ratio', 'fixed_days'] <> settings
+          FROM clm.tracked_source WHERE name = 'sr_trk') AS has_rules,
+       (SELECT jsonb_build_object('population_gap_days', settings->'population_gap_days',
+                                  'prior_strength', settings->'prior_strength', 'new_days', settings->'new_days',
+                                  'active_ratio', settings->'active_ratio', 'at_risk_ratio', settings->'at_risk_ratio',
+                                  'lapsed_ratio', settings->'lapsed_ratio', 'fixed_days', settings->'fixed_days')
+               = to_jsonb(clm.stage_rules())
+          FROM clm.tracked_source WHERE name = 'sr_trk') AS rules_are_the_constructors;
+SELECT clm.untrack('sr_trk');
+SELECT action FROM clm.track('sr_ev', 'customer_id', 'occurred_at', 'amount', target_schema => 'sr_pop',
+                             settings => '{"as_of": "2024-12-31", "population_gap_days": "population"}');
+SELECT round(f.population_gap::numeric, 6) = round(g.gap::numeric, 6) AS population_gap_is_the_customers,
+       g.gap <> 30 AS not_30
+FROM sr_pop.clm_fit f,
+     (SELECT clm.population_gap(profile, '2024-12-31') AS gap FROM sr_pop.profiles) g;
+SELECT clm.untrack('sr_pop');
+DROP TABLE sr_ev;
+
 -- errors
 \set VERBOSITY sqlstate
+SELECT clm.track_settings('{"population_gap_days": "data"}');
+SELECT clm.track_settings('{"active_ratio": 5}');
+SELECT clm.track_settings('{"prior_strength": -1}');
 SELECT clm.stage_rules('NaN');
 SELECT clm.stage_rules(0);
 SELECT clm.stage_rules('Infinity');

@@ -92,7 +92,8 @@ SELECT count(*) AS events, count(DISTINCT customer_id) AS customers,
 SELECT name, action, events, customers_changed, customers, refit, views_refreshed, seconds >= 0 AS timed
   FROM clm.track('track_test.ev', 'customer_id', 'occurred_at', 'amount', 'channel',
                  target_schema => 'trk', name => 'trk',
-                 settings => '{"as_of": "2024-12-31", "time_zone": "America/New_York"}');
+                 settings => '{"as_of": "2024-12-31", "time_zone": "America/New_York",
+                               "population_gap_days": "population"}');
 -- the call leaves the session's time zone alone
 SHOW TimeZone;
 
@@ -164,10 +165,12 @@ SELECT count(*) AS stage_count_mismatches
 SELECT stage, customers FROM trk.stage_counts_daily WHERE day = '2024-12-31' ORDER BY stage;
 SELECT stage, count(*) FROM trk.customers GROUP BY stage ORDER BY stage;
 
--- lifecycle_weekly = clm.lifecycle directly (52 weeks to as_of, any event, Monday weeks)
+-- lifecycle_weekly = clm.lifecycle directly (52 weeks to as_of, any event, Monday weeks),
+-- whole weeks only: the week of Monday 2024-12-30 has not ended on as_of and is left out
 WITH direct AS (
     SELECT l.* FROM clm.lifecycle_rows((SELECT clm.lifecycle(p, date '2024-12-31' - 7 * 52, '2024-12-31', 'week', 1, false, 1)
-                                         FROM d_prof)) l),
+                                         FROM d_prof)) l
+     WHERE l.period_start + 6 <= date '2024-12-31'),
 v AS (SELECT week_start AS period_start, new_customers, returning_customers, resurrecting_customers,
              dormant_customers, active_customers, pulse FROM trk.lifecycle_weekly)
 SELECT (SELECT count(*) FROM v) AS weeks,
@@ -214,7 +217,7 @@ WITH direct AS (
     SELECT coalesce(rfm_segment, 'no purchase') AS segment, count(*) AS customers,
            coalesce(sum(total_spend), 0) AS revenue, avg(clv) AS mean_clv, sum(clv) AS total_clv,
            avg(churn_probability) AS mean_churn_probability,
-           count(*) FILTER (WHERE stage IN ('at_risk', 'lapsed')) AS at_risk_customers
+           count(*) FILTER (WHERE stage = 'at_risk') AS at_risk_customers
       FROM %1$I.customers GROUP BY 1),
 v AS (SELECT segment, customers, revenue, mean_clv, total_clv, mean_churn_probability, at_risk_customers
         FROM %1$I.segment_summary)

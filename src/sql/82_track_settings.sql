@@ -13,13 +13,6 @@ DECLARE
         'clv_horizon_weeks', 52,
         'annual_discount_rate', 0.10,
         'margin', 1.0,
-        'population_gap_days', NULL,
-        'prior_strength', 2,
-        'new_days', 30,
-        'active_ratio', 2,
-        'at_risk_ratio', 4,
-        'lapsed_ratio', 8,
-        'fixed_days', false,
         'half_life_days', 30,
         'week_start', 1,
         'stage_days', 90,
@@ -27,7 +20,11 @@ DECLARE
         'cohort_months', 24,
         'transition_days', 90,
         'refit_interval', '1 day',
-        'views_interval', '1 hour');
+        'views_interval', '1 hour')
+        -- the stage rules and their defaults: those of clm.stage_rules(), the one
+        -- place that holds them (population_gap_days 30; "population" for the
+        -- customers' own gap)
+        || pg_catalog.to_jsonb(@extschema@.stage_rules());
     s jsonb;
     k text;
     v jsonb;
@@ -56,10 +53,15 @@ BEGIN
                                  'stage_days', 'lifecycle_weeks', 'cohort_months', 'transition_days'] LOOP
             PERFORM (s->>k)::integer;
         END LOOP;
-        FOREACH k IN ARRAY ARRAY['annual_discount_rate', 'margin', 'population_gap_days', 'prior_strength',
+        FOREACH k IN ARRAY ARRAY['annual_discount_rate', 'margin', 'prior_strength',
                                  'active_ratio', 'at_risk_ratio', 'lapsed_ratio', 'half_life_days'] LOOP
             PERFORM (s->>k)::float8;
         END LOOP;
+        -- the stage rules, checked as clm.stage_rules checks them
+        PERFORM @extschema@.stage_rules(nullif(s->>'population_gap_days', 'population')::float8,
+                                        (s->>'prior_strength')::float8, (s->>'new_days')::integer,
+                                        (s->>'active_ratio')::float8, (s->>'at_risk_ratio')::float8,
+                                        (s->>'lapsed_ratio')::float8, (s->>'fixed_days')::boolean);
     EXCEPTION WHEN data_exception OR invalid_parameter_value OR datetime_field_overflow THEN
         RAISE EXCEPTION 'clm: invalid settings: %', SQLERRM USING ERRCODE = '22023';
     END;
@@ -91,7 +93,7 @@ BEGIN
         RAISE EXCEPTION 'clm: stage_days and transition_days must be in 1..3660, lifecycle_weeks in 1..520, cohort_months in 0..240'
             USING ERRCODE = '22023';
     END IF;
-    IF (s->>'half_life_days')::float8 <= 0 OR (s->>'population_gap_days')::float8 <= 0 THEN
+    IF (s->>'half_life_days')::float8 <= 0 OR nullif(s->>'population_gap_days', 'population')::float8 <= 0 THEN
         RAISE EXCEPTION 'clm: half_life_days and population_gap_days must be positive' USING ERRCODE = '22023';
     END IF;
     IF (s->>'refit_interval')::interval < '0' OR (s->>'views_interval')::interval < '0' THEN

@@ -43,7 +43,7 @@ VALUES
   'as_of - last_purchase (days)'),
  ('monetary', 'numeric',
   '(x.sm).monetary',
-  'mean spend of the repeat purchase days (currency units; NULL with no repeat purchase)'),
+  'mean net spend of the repeat purchase days (currency units; 0 with no repeat purchase, as in clm.summary)'),
  ('total_spend', 'numeric',
   '(x.sm).total_spend',
   'net spend of all purchase days, refunds subtracted (currency units)'),
@@ -207,6 +207,7 @@ SELECT l.period_start AS week_start, l.new_customers, l.returning_customers, l.r
           FROM %1$I.profiles p CROSS JOIN %1$I.clm_fit f) agg
        CROSS JOIN LATERAL @extschema@.lifecycle_rows(agg.c) l
        CROSS JOIN (SELECT as_of FROM %1$I.clm_fit) a
+ WHERE l.period_start + 6 <= a.as_of   -- whole weeks only, as cohort_retention_monthly has whole months
 $q$, t, (s->>'lifecycle_weeks')::int, (s->>'week_start')::int);
     EXECUTE format('CREATE UNIQUE INDEX ON %I.lifecycle_weekly (week_start)', t);
 
@@ -242,7 +243,7 @@ SELECT coalesce(c.rfm_segment, 'no purchase') AS segment,
        avg(c.clv) AS mean_clv,
        sum(c.clv) AS total_clv,
        avg(c.churn_probability) AS mean_churn_probability,
-       count(*) FILTER (WHERE c.stage IN ('at_risk', 'lapsed')) AS at_risk_customers,
+       count(*) FILTER (WHERE c.stage = 'at_risk') AS at_risk_customers,
        max(c.as_of) AS as_of
   FROM %1$I.customers c
  GROUP BY 1
@@ -270,7 +271,7 @@ $q$, t);
         ('stage_counts_daily', 'stage', 'lifecycle stage'),
         ('stage_counts_daily', 'customers', 'customers in that stage at the end of the day (count)'),
         ('stage_counts_daily', 'as_of', 'day of the last refit (date)'),
-        ('lifecycle_weekly', NULL, 'new, returning, resurrecting and dormant customers per week (clm.lifecycle, any event counts as activity)'),
+        ('lifecycle_weekly', NULL, 'new, returning, resurrecting and dormant customers per whole week (clm.lifecycle, any event counts as activity); a week appears once it has ended, on or before as_of, as months do in cohort_retention_monthly'),
         ('lifecycle_weekly', 'week_start', 'first day of the week (date; week_start setting, 1 = Monday)'),
         ('lifecycle_weekly', 'new_customers', 'customers whose first event ever is in the week (count)'),
         ('lifecycle_weekly', 'returning_customers', 'customers active in the week and in the week before (count)'),
@@ -300,7 +301,7 @@ $q$, t);
         ('segment_summary', 'mean_clv', 'mean CLV (currency units)'),
         ('segment_summary', 'total_clv', 'sum of CLV (currency units)'),
         ('segment_summary', 'mean_churn_probability', 'mean churn probability (0 to 1)'),
-        ('segment_summary', 'at_risk_customers', 'customers in stage at_risk or lapsed (count)'),
+        ('segment_summary', 'at_risk_customers', 'customers of the segment in the lifecycle stage at_risk (count; the RFM segment "at risk" is another notion)'),
         ('segment_summary', 'as_of', 'day of the customers rows (date)'),
         ('models', NULL, 'the fitted models of the last refit and their fit quality: purchase model (model setting) and Gamma-Gamma spend model'),
         ('models', 'role', 'purchase (BG/NBD, MBG/NBD or Pareto/NBD, time unit week) or spend (Gamma-Gamma)'),

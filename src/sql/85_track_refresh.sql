@@ -145,7 +145,11 @@ BEGIN
             gerr := SQLERRM;
         END;
     END;
-    gap := coalesce((s->>'population_gap_days')::float8, gap, 30);
+    -- population_gap_days: days, or "population" for the customers' own gap
+    -- (sources tracked with 0.1 stored NULL for it, with that meaning)
+    gap := CASE WHEN coalesce(s->>'population_gap_days', 'population') = 'population'
+                THEN coalesce(gap, 30)
+                ELSE (s->>'population_gap_days')::float8 END;
     IF merr IS NOT NULL OR gerr IS NOT NULL THEN
         RAISE WARNING 'clm: tracked source "%": %', r.name,
             concat_ws('; ', 'purchase model not fitted: ' || merr, 'spend model not fitted: ' || gerr)

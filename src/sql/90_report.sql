@@ -973,7 +973,7 @@ SELECT coalesce(r.from_stage, 'none') AS from_stage, coalesce(r.to_stage, 'none'
     SELECT coalesce(c.rfm_segment, 'no purchase') AS segment, count(*) AS customers,
            coalesce(sum(c.total_spend), 0) AS revenue, avg(c.clv) AS mean_clv,
            avg(c.churn_probability) AS mean_churn_probability,
-           count(*) FILTER (WHERE c.stage IN ('at_risk', 'lapsed')) AS at_risk_customers
+           count(*) FILTER (WHERE c.stage = 'at_risk') AS at_risk_customers
       FROM pg_temp.clm_report_customers c GROUP BY 1;
     CREATE TEMPORARY TABLE clm_report_models AS
     SELECT m.role, i.kind, i.parameter_names, i.parameters, i.n_customers, i.converged, m.error, f.as_of, m.model
