@@ -193,7 +193,7 @@ clm_churn_probability_sql(PG_FUNCTION_ARGS)
 
 	require_kind(m, CLM_PRED_P_ALIVE, "churn_probability");
 	check_customer(m, x, t_x, T);
-	return finite_result(1.0 - clm_p_alive(m->kind, m->par, x, t_x, T), "churn_probability");
+	return finite_result(clm_churn_probability(m->kind, m->par, x, t_x, T), "churn_probability");
 }
 
 PG_FUNCTION_INFO_V1(clm_expected_purchases_sql);

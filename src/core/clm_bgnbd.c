@@ -209,6 +209,28 @@ clm_bg_p_alive(int m, const double *par, double x, double t_x, double T)
 	return 1.0 / (1.0 + exp(d));
 }
 
+/*
+ * 1 - P(alive at T) for BG/NBD (m = 0) or MBG/NBD (m = 1), without the
+ * cancellation of 1 - P where P(alive) is near 1: with the log-odds d of
+ * dropping out, 1 / (1 + e^-d)
+ */
+double
+clm_bg_churn(int m, const double *par, double x, double t_x, double T)
+{
+	double		r = par[0],
+				al = par[1],
+				a = par[2],
+				b = par[3];
+	double		d;
+
+	if (m == 0 && x <= 0)
+		return 0.0;
+	d = log(a) - log(b + x + m - 1.0) + (r + x) * log1p((T - t_x) / (al + t_x));
+	if (d < -745.0)
+		return exp(d);
+	return 1.0 / (1.0 + exp(-d));
+}
+
 typedef struct beta_ctx
 {
 	double		a;				/* Beta(a, bb) */
@@ -640,6 +662,9 @@ clm_bg_discounted(int m, const double *par, double disc, int horizon,
  * P(Y(t) = k | x, t_x, T): with A = alpha+T, R = r+x, bb = b+x+m,
  * NB(j) = G(R+j)/(G(R) j!) (A/(A+t))^R (t/(A+t))^j,
  *	 P(k | alive) = E[(1-p)^k] NB(k) + [k>0] E[p (1-p)^(k-1)] (1 - sum_{j<k} NB(j))
+ * (the last factor is the regularized incomplete beta I_(t/(A+t))(k, R), by
+ * its continued fraction: the sum's complement cancelled to nothing for
+ * large k)
  * (FHL 2005 eq. 8 under the posterior) and P(k) = P(alive) P(k | alive)
  * + [k = 0] (1 - P(alive)).
  */
@@ -656,32 +681,23 @@ clm_bg_p_k(int m, const double *par, int k, double t, double x, double t_x, doub
 				bb = b + x + m;
 	double		lq = log(A / (A + t)),
 				lz = log(t / (A + t));
-	double		cum = 0.0,
-				nbk,
+	double		nbk,
 				pk;
-	int			j;
 
 	if (t <= 0)
 		return k == 0 ? 1.0 : 0.0;
-	for (j = 0; j < k; j++)
-	{
-		if ((j & 4095) == 0)
-			clm_core_check_interrupts();
-		cum += exp(lgamma(R + j) - lgamma(R) - lgamma(j + 1.0) + R * lq + j * lz);
-	}
 	nbk = exp(lgamma(R + k) - lgamma(R) - lgamma(k + 1.0) + R * lq + k * lz);
 	pk = exp(clm_lbeta(a, bb + k) - clm_lbeta(a, bb)) * nbk;
 	if (k > 0)
 	{
-		double		tail = 1.0 - cum;
+		/* 1 - sum_{j<k} NB(j) = I_z(k, R), z = t/(A+t): no cancellation */
+		double		tail = clm_beta_inc((double) k, R, t / (A + t));
 
-		if (tail < 0)
-			tail = 0;
 		pk += exp(clm_lbeta(a + 1, bb + k - 1) - clm_lbeta(a, bb)) * tail;
 	}
 	pk *= pa;
 	if (k == 0)
-		pk += 1.0 - pa;
+		pk += clm_bg_churn(m, par, x, t_x, T);
 	if (pk > 1.0)
 		pk = 1.0;
 	return pk;

@@ -15,6 +15,7 @@
 
 /* per-kind helpers defined in the model files */
 extern double clm_pnbd_p_alive(const double *par, double x, double t_x, double T);
+extern double clm_pnbd_churn(const double *par, double x, double t_x, double T);
 extern double clm_pnbd_expected(const double *par, double t, double x, double t_x, double T);
 extern double clm_pnbd_expected_given_alive(const double *par, double t, double x, double T);
 extern double clm_pnbd_p_k(const double *par, int k, double t, double x, double t_x, double T);
@@ -505,6 +506,25 @@ clm_p_alive(int kind, const double *par, double x, double t_x, double T)
 			return clm_pnbd_p_alive(par, x, t_x, T);
 		case CLM_KIND_BGBB:
 			return clm_bgbb_p_alive(par, x, t_x, T);
+	}
+	return NAN;
+}
+
+/* 1 - P(alive), computed without the cancellation of the difference */
+double
+clm_churn_probability(int kind, const double *par, double x, double t_x, double T)
+{
+	switch (kind)
+	{
+		case CLM_KIND_BGNBD:
+			return clm_bg_churn(0, par, x, t_x, T);
+		case CLM_KIND_MBGNBD:
+			return clm_bg_churn(1, par, x, t_x, T);
+		case CLM_KIND_PARETONBD:
+			return clm_pnbd_churn(par, x, t_x, T);
+		case CLM_KIND_BGBB:
+			/* at least gamma / (gamma + delta + n + 1): no cancellation to speak of */
+			return 1.0 - clm_bgbb_p_alive(par, x, t_x, T);
 	}
 	return NAN;
 }

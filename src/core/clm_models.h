@@ -107,6 +107,7 @@ extern const char *clm_fit(int kind, const clm_obs *obs, int n,
 extern double clm_digamma(double x);
 extern double clm_lbeta(double a, double b);
 extern double clm_logsumexp2(double a, double b);
+extern double clm_beta_inc(double a, double b, double x);
 typedef void (*clm_vec_fn) (double t, double *out, void *ctx);
 extern double clm_quad_geometric(clm_vec_fn f, void *ctx, int nf,
 								 double lo, double hi, double h0,
@@ -152,6 +153,7 @@ extern double clm_paretonbd_log_i(const double *par, double x, double t_x,
 
 /* internal: BG/NBD (m = 0) and MBG/NBD (m = 1) predictions */
 extern double clm_bg_p_alive(int m, const double *par, double x, double t_x, double T);
+extern double clm_bg_churn(int m, const double *par, double x, double t_x, double T);
 extern double clm_bg_expected(int m, const double *par, double t, double x,
 							  double t_x, double T);
 extern double clm_bg_expected_given_alive(int m, const double *par, double t,
@@ -182,6 +184,8 @@ typedef enum clm_prediction
 extern bool clm_predict_applies(int kind, clm_prediction what);
 
 extern double clm_p_alive(int kind, const double *par, double x, double t_x, double T);
+extern double clm_churn_probability(int kind, const double *par, double x,
+									double t_x, double T);
 extern double clm_expected_purchases(int kind, const double *par, double t,
 									 double x, double t_x, double T);
 extern double clm_p_purchases(int kind, const double *par, int k, double t,

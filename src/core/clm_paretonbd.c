@@ -480,6 +480,22 @@ clm_pnbd_p_alive(const double *par, double x, double t_x, double T)
  *	 P(alive) (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)]
  * written with expm1 so that s = 1 is its limit (log) and no cancellation.
  */
+/* 1 - P(alive) of Pareto/NBD: the dropout term's weight, no cancellation */
+double		clm_pnbd_churn(const double *par, double x, double t_x, double T);
+double
+clm_pnbd_churn(const double *par, double x, double t_x, double T)
+{
+	double		dI[4];
+	bool		ser;
+	double		logI = pnbd_log_i(par, x, t_x, T, 0, dI, &ser, NULL);
+	double		L1 = -(par[0] + x) * log(par[1] + T) - par[2] * log(par[3] + T);
+	double		L2 = log(par[2]) + logI;
+
+	if (L2 == -INFINITY)
+		return 0.0;
+	return exp(L2 - clm_logsumexp2(L1, L2));
+}
+
 double		clm_pnbd_expected_given_alive(const double *par, double t, double x, double T);
 double
 clm_pnbd_expected_given_alive(const double *par, double t, double x, double T)

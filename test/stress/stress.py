@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 
-from mpmath import mp, mpf, hyp2f1, beta, quad, log, exp, gamma, loggamma
+from mpmath import mp, mpf, hyp2f1, hyperu, betainc, beta, quad, log, exp, gamma, loggamma, inf
 
 mp.dps = 30
 REL = mpf("1e-8")
@@ -85,6 +85,7 @@ def run_queries(qs):
 
 
 # -- part 1: fits -----------------------------------------------------------
+SKIP_FITS = os.environ.get("STRESS_SKIP_FITS") == "1"
 CONT = ["bgnbd", "mbgnbd", "paretonbd"]
 FIT_SETS = []
 for k in CONT:
@@ -132,7 +133,7 @@ FIT_SETS += [
 fit_summary = {"converged": 0, "not converged (warned)": 0, "refused (error)": 0}
 worst_it = 0
 t0 = time.time()
-for kind, name, q in FIT_SETS:
+for kind, name, q in ([] if SKIP_FITS else FIT_SETS):
     t1 = time.time()
     sql = ("SET extra_float_digits = 3;\nSELECT try($q$SELECT (SELECT row(i.converged, i.iterations, i.parameters, "
            "i.log_likelihood, i.message)::text FROM clm.model_info(m) i) FROM (%s) f(m)$q$);" % q)
@@ -185,16 +186,21 @@ def bg_ega(m, r, al, a, b, t, x, T):
     return C / (a - 1) * (1 - A * hyp2f1(R, bb, C, z))
 
 
-def pnbd_palive(r, al, s, be, x, tx, T):
+def pnbd_palive_churn(r, al, s, be, x, tx, T):
+    """P(alive) and 1 - P(alive) of Pareto/NBD by direct integration"""
     R = r + x
-    L0 = (al + T) ** (-R) * (be + T) ** (-s)
     if tx == T:
-        return mpf(1)
+        return mpf(1), mpf(0)
+    L0 = (al + T) ** (-R) * (be + T) ** (-s)
     # the integrand falls from u = t_x, steeply for large r + x: panels
     # refined geometrically towards t_x
     pts = [tx] + [tx + (T - tx) * mpf(2) ** -j for j in range(70, -1, -1)]
-    I = quad(lambda u: (al + u) ** (-R) * (be + u) ** (-(s + 1)), pts)
-    return L0 / (L0 + s * I)
+    sI = s * quad(lambda u: (al + u) ** (-R) * (be + u) ** (-(s + 1)), pts)
+    return L0 / (L0 + sI), sI / (L0 + sI)
+
+
+def pnbd_palive(r, al, s, be, x, tx, T):
+    return pnbd_palive_churn(r, al, s, be, x, tx, T)[0]
 
 
 def pnbd_ega(r, al, s, be, t, x, T):
@@ -202,6 +208,33 @@ def pnbd_ega(r, al, s, be, t, x, T):
     if s == 1:
         return R * (be + T) / (al + T) * log(1 + t / (be + T))
     return R * (be + T) / ((al + T) * (s - 1)) * (1 - ((be + T) / (be + T + t)) ** (s - 1))
+
+
+def bg_pk_alive(m, r, al, a, b, k, t, x, T):
+    """P(k purchases in t | alive at T): FHL 2005 eq. 8 under the posterior"""
+    R, A, bb = r + x, al + T, b + x + m
+    def nb(j):
+        return exp(loggamma(R + j) - loggamma(R) - loggamma(j + 1)) * (A / (A + t)) ** R * (t / (A + t)) ** j
+    p = beta(a, bb + k) / beta(a, bb) * nb(k)
+    if k > 0:
+        # P(N >= k) of the negative binomial: the regularized incomplete beta
+        p += beta(a + 1, bb + k - 1) / beta(a, bb) * betainc(k, R, 0, t / (A + t), regularized=True)
+    return p
+
+
+def pnbd_pk_alive(r, al, s, be, k, t, x, T):
+    """P(k purchases in t | alive at T): alive throughout, or dead at u < t"""
+    R, A, B = r + x, al + T, be + T
+    def nb(u):
+        return exp(loggamma(R + k) - loggamma(R) - loggamma(k + 1)) * (A / (A + u)) ** R * (u / (A + u)) ** k
+    stay = nb(t) * (B / (B + t)) ** s
+    die = quad(lambda u: nb(u) * s / B * (B / (B + u)) ** (s + 1), [0, t / 1000, t / 10, t])
+    return stay + die
+
+
+def pnbd_dert(r, al, s, be, delta, x, T, pa):
+    B = be + T
+    return pa * (r + x) / (al + T) * B * hyperu(1, 2 - s, delta * B)
 
 
 def bgbb_L(al, be, ga, de, x, tx, n):
@@ -262,12 +295,22 @@ for m, kind in ((0, "bgnbd"), (1, "mbgnbd")):
             PRED.append(("%s %s clv(12, 0.01; %s,%s,%s)" % (kind, P, x, tx, T),
                          "SELECT clm.clv(%s, 12, 0.01, 1, 1, %s, %s, %s)" % (mod, x, tx, T),
                          clv_from(lambda k: pa * bg_ega(m, r, al, a, b, mpf(k), X, TT), 12, mpf("0.01"))))
+            PRED.append(("%s %s churn_probability(%s,%s,%s)" % (kind, P, x, tx, T),
+                         "SELECT clm.churn_probability(%s, %s, %s, %s)" % (mod, x, tx, T), 1 - pa))
+            for t in (1, 39):
+                for k in (0, 3, 40):
+                    PRED.append(("%s %s p_purchases(%s, %s; %s,%s,%s)" % (kind, P, k, t, x, tx, T),
+                                 "SELECT clm.p_purchases(%s, %s, %s, %s, %s, %s)" % (mod, k, t, x, tx, T),
+                                 pa * bg_pk_alive(m, r, al, a, b, k, mpf(t), X, TT) + (1 - pa if k == 0 else 0)))
+                PRED.append(("%s %s p_no_purchase(%s; %s,%s,%s)" % (kind, P, t, x, tx, T),
+                             "SELECT clm.p_no_purchase(%s, %s, %s, %s, %s)" % (mod, t, x, tx, T),
+                             pa * bg_pk_alive(m, r, al, a, b, 0, mpf(t), X, TT) + (1 - pa)))
 for P in PN_PARS:
     r, al, s, be = [mpf(v) for v in P]
     mod = "clm.make_model('paretonbd', '{%s}')" % ",".join(map(str, P))
     for (x, tx, T) in CUST:
         X, TX, TT = mpf(x), mpf(tx), mpf(T)
-        pa = pnbd_palive(r, al, s, be, X, TX, TT)
+        pa, churn = pnbd_palive_churn(r, al, s, be, X, TX, TT)
         PRED.append(("paretonbd %s p_alive(%s,%s,%s)" % (P, x, tx, T),
                      "SELECT clm.p_alive(%s, %s, %s, %s)" % (mod, x, tx, T), pa))
         for t in HOR:
@@ -277,6 +320,18 @@ for P in PN_PARS:
         PRED.append(("paretonbd %s clv(12, 0.01; %s,%s,%s)" % (P, x, tx, T),
                      "SELECT clm.clv(%s, 12, 0.01, 1, 1, %s, %s, %s)" % (mod, x, tx, T),
                      clv_from(lambda k: pa * pnbd_ega(r, al, s, be, mpf(k), X, TT), 12, mpf("0.01"))))
+        PRED.append(("paretonbd %s churn_probability(%s,%s,%s)" % (P, x, tx, T),
+                     "SELECT clm.churn_probability(%s, %s, %s, %s)" % (mod, x, tx, T),
+                     churn))
+        for t in (39,):
+            for k in (0, 3):
+                PRED.append(("paretonbd %s p_purchases(%s, %s; %s,%s,%s)" % (P, k, t, x, tx, T),
+                             "SELECT clm.p_purchases(%s, %s, %s, %s, %s, %s)" % (mod, k, t, x, tx, T),
+                             pa * pnbd_pk_alive(r, al, s, be, k, mpf(t), X, TT) + (1 - pa if k == 0 else 0)))
+        for delta in ("0.001", "0.1"):
+            PRED.append(("paretonbd %s discounted_expected_transactions(%s; %s,%s,%s)" % (P, delta, x, tx, T),
+                         "SELECT clm.discounted_expected_transactions(%s, %s, %s, %s, %s)" % (mod, delta, x, tx, T),
+                         pnbd_dert(r, al, s, be, mpf(delta), X, TT, pa)))
 for P in [(6.25, 3.74, 15.44), (0.01, 1.5, 0.001), (100, 200, 1e4), (2, 1.0001, 5)]:
     p, q, g = [mpf(v) for v in P]
     mod = "clm.make_model('gg', '{%s}')" % ",".join(map(str, P))
@@ -289,6 +344,8 @@ for P in [(1.204, 0.750, 0.657, 2.783), (0.001, 0.001, 0.001, 0.001), (50, 80, 2
     for (x, tx, n) in [(0, 0, 1), (0, 0, 6), (3, 5, 6), (6, 6, 6), (50, 100, 1000), (500, 500, 1000)]:
         PRED.append(("bgbb %s p_alive(%s,%s,%s)" % (P, x, tx, n), "SELECT clm.p_alive(%s, %s, %s, %s)" % (mod, x, tx, n),
                      bgbb_palive(al, be, ga, de, x, tx, n)))
+        PRED.append(("bgbb %s churn_probability(%s,%s,%s)" % (P, x, tx, n), "SELECT clm.churn_probability(%s, %s, %s, %s)" % (mod, x, tx, n),
+                     1 - bgbb_palive(al, be, ga, de, x, tx, n)))
         for ns in (1, 10, 1000):
             PRED.append(("bgbb %s expected_purchases(%s; %s,%s,%s)" % (P, ns, x, tx, n),
                          "SELECT clm.expected_purchases(%s, %s, %s, %s, %s)" % (mod, ns, x, tx, n),
