@@ -5,8 +5,9 @@
  *	  PG_VERSION_NUM, and nowhere else.
  *
  * Every source file includes this header (after postgres.h); the code writes
- * the newest spelling and this header maps it onto the older versions.  What
- * each version needed:
+ * the newest spelling and this header maps it onto the older versions, or,
+ * where the newest cannot be had on the older versions, the code calls a
+ * clm_ wrapper defined here.  What each version needed:
  *
  * 15	the oldest supported version: the code uses \getenv in tests and
  *		InitMaterializedSRF(), both new in 15 (14 reached end of life in
@@ -23,7 +24,11 @@
  *		replacement pg_noreturn is written before it.  clm writes pg_noreturn,
  *		defined here before 18 as pg_attribute_noreturn(), which GCC and
  *		clang accept in front of a declaration too.
- * 19	(19beta2) nothing beyond 18.
+ * 19	(19beta2) funcapi.h (through executor/executor.h) no longer brings in
+ *		utils/tuplestore.h (tuplestore_putvalues) nor access/htup_details.h
+ *		(heap_form_tuple): included here.  numeric_mul_opt_error(a, b, bool *)
+ *		became numeric_mul_safe(a, b, Node *escontext) with a soft-error
+ *		context, which 15 has not: the code calls clm_numeric_mul_checked().
  *
  * src/core/ is plain C without PostgreSQL headers and needs none of this.
  *
@@ -46,6 +51,42 @@
 /* 18: pg_noreturn (a prefix) replaces pg_attribute_noreturn() (a suffix) */
 #if PG_VERSION_NUM < 180000 && !defined(pg_noreturn)
 #define pg_noreturn pg_attribute_noreturn()
+#endif
+
+/* 19: headers funcapi.h no longer includes */
+#if PG_VERSION_NUM >= 190000
+#include "access/htup_details.h"
+#include "utils/tuplestore.h"
+#endif
+
+/*
+ * clm_numeric_mul_checked: a * b, or NULL with *overflow set when the product
+ * is out of numeric's range (19: numeric_mul_safe with a soft-error context;
+ * before: numeric_mul_opt_error).
+ */
+#include "utils/numeric.h"
+#if PG_VERSION_NUM >= 190000
+#include "nodes/miscnodes.h"
+
+static inline Numeric
+clm_numeric_mul_checked(Numeric a, Numeric b, bool *overflow)
+{
+	ErrorSaveContext escontext = {T_ErrorSaveContext};
+	Numeric		result = numeric_mul_safe(a, b, (Node *) &escontext);
+
+	*overflow = escontext.error_occurred;
+	return *overflow ? NULL : result;
+}
+#else
+static inline Numeric
+clm_numeric_mul_checked(Numeric a, Numeric b, bool *overflow)
+{
+	Numeric		result;
+
+	*overflow = false;
+	result = numeric_mul_opt_error(a, b, overflow);
+	return *overflow ? NULL : result;
+}
 #endif
 
 #endif							/* CLM_COMPAT_H */

@@ -281,7 +281,7 @@ amount_units_slow(Numeric num)
 	Numeric		scaled;
 	Numeric		rounded;
 
-	scaled = numeric_mul_opt_error(num, int64_to_numeric(CLM_SPEND_SCALE), &err);
+	scaled = clm_numeric_mul_checked(num, int64_to_numeric(CLM_SPEND_SCALE), &err);
 	if (err)
 		goto overflow;
 	rounded = DatumGetNumeric(DirectFunctionCall2(numeric_round,

@@ -55,7 +55,8 @@ setup)
             cp -a "$root/usr/lib/postgresql/$major" "$dir/inst/usr/lib/postgresql/"
             cp -a "$root/usr/share/postgresql/$major" "$dir/inst/usr/share/postgresql/"
             cp -a "$root/usr/include/postgresql" "$dir/inst/usr/include/"
-            chmod -R a+rX "$dir"
+            chmod a+rx "$dir"
+            chmod -R a+rX "$dir/inst"   # not data/: the server wants it 0700
             private_pg_config
             exit 0
         fi
@@ -76,7 +77,8 @@ setup)
         [ -x "$src/bin/pg_config" ] || { echo "error: $src/bin/pg_config not found" >&2; exit 1; }
         cp -a "$src"/. "$dir/inst/"
     fi
-    chmod -R a+rX "$dir"
+    chmod a+rx "$dir"
+    chmod -R a+rX "$dir/inst"   # not data/: the server wants it 0700
     private_pg_config
     ;;
 pg_config)
