@@ -13,7 +13,8 @@
 #                          the output it must print, as psql prints it; blank
 #                          lines and "(N rows)" footers are ignored, trailing
 #                          spaces too, and a line "..." matches any lines
-# Every run block is one test; the last line is "N passed, M failed[, K skipped]".
+# Every run block is one test, and so is each page's check that its relative
+# links lead to files; the last line is "N passed, M failed[, K skipped]".
 use strict;
 use warnings;
 
@@ -148,7 +149,36 @@ sub parse {
     return @blocks;
 }
 
+# dead_links(file): relative links [text](path) outside code blocks whose file does not exist
+sub dead_links {
+    my $file = shift;
+    open(my $fh, '<', $file) or return ();
+    local $/;
+    my $text = <$fh>;
+    close $fh;
+    $text =~ s/^\s*(`{3,}|~{3,}).*?^\s*\1[`~]*\s*$//msg;    # fenced code
+    $text =~ s/`[^`\n]*`//g;                                    # inline code
+    (my $dir = $file) =~ s{[^/]*$}{};
+    my @dead;
+    while ($text =~ /\]\(([^)\s]+)\)/g) {
+        my $target = $1;
+        next if $target =~ /^(?:[a-z]+:|#)/i;
+        $target =~ s/#.*//;
+        push @dead, $target unless -e ($dir eq '' ? $target : "$dir$target");
+    }
+    return @dead;
+}
+
 for my $file (@files) {
+    # every relative link leads to a file (one test per page)
+    my @dead = dead_links($file);
+    if (@dead) {
+        print "FAILED: $file: links to missing files: @dead\n";
+        push @failures, "$file (links)";
+        $failed++;
+    } else {
+        $passed++;
+    }
     my @blocks = parse($file);
     my @run = grep { !$_->{norun} } @blocks;
     next unless @run;
