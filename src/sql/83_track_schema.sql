@@ -414,6 +414,7 @@ BEGIN
     IF rel.relkind NOT IN ('r', 'p', 'v', 'm', 'f') THEN
         RAISE EXCEPTION 'clm.track: % is not a table or view', source USING ERRCODE = '42809';
     END IF;
+    PERFORM @extschema@.track_citus_check(source);
     incremental := rel.relkind IN ('r', 'p');
     t := coalesce(target_schema, left('clm_' || rel.relname, 63));
     src_name := coalesce(name, t);
