@@ -35,7 +35,11 @@ RETURNS TABLE (col text, mismatches bigint) LANGUAGE plpgsql AS $$
 BEGIN
     RETURN QUERY EXECUTE format($q$
 WITH e AS (
-    SELECT d.customer_id, $1 AS as_of, sm.*,
+    SELECT d.customer_id, $1 AS as_of, sm.first_purchase, sm.last_purchase, sm.orders, sm.frequency,
+           sm.transactions, sm.recency_days, sm.tenure_days, sm.days_since_last_purchase,
+           round(sm.monetary, 4) AS monetary,   -- the table keeps 4 decimals
+           sm.total_spend, sm.first_seen, sm.last_seen, sm.active_days, sm.days_since_last_seen,
+           sm.mean_gap_days,
            sc.r_score, sc.f_score, sc.m_score, sc.rfm_code,
            (clm.rfm_segment(sc.r_score, sc.f_score, sc.m_score, 'rfm11')).segment AS rfm_segment,
            st.stage, st.reason AS stage_reason, st.expected_gap_days,
