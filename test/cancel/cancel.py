@@ -72,8 +72,8 @@ CASES = [
      "SELECT sum(clm.clv(pn, 100000, 0.0000001, 1, 1, 2, 30, 39 + i)) FROM m, generate_series(1, 300) i"),
     ("clv of BG/NBD over 100,000 periods, 3,000 rows",
      "SELECT sum(clm.clv(bg, 100000, 0.0000001, 1, 1, 2, 30, 39 + i)) FROM m, generate_series(1, 3000) i"),
-    ("p_purchases of 1,000,000 purchases, 1,000 rows",
-     "SELECT sum(clm.p_purchases(bg, 1000000, 1e8, 2, 30, 39 + i)) FROM m, generate_series(1, 1000) i"),
+    ("p_purchases of up to 1,000,000 purchases, 2,000,000 rows",
+     "SELECT sum(clm.p_purchases(bg, i % 1000000, 1e8, 2, 30, 39 + i % 1000)) FROM m, generate_series(1, 2000000) i"),
     ("expected_purchases over 50,000,000 rows",
      "SELECT sum(clm.expected_purchases(bg, 39, i % 7, CASE WHEN i % 7 = 0 THEN 0 ELSE 30 END, 39 + i % 100)) "
      "FROM m, generate_series(1, 50000000) i"),
