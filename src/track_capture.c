@@ -42,12 +42,10 @@
 #include "utils/rel.h"
 
 #include "compat.h"
+#include "track_capture.h"
 
 PG_FUNCTION_INFO_V1(clm_track_capture);
 PG_FUNCTION_INFO_V1(clm_track_invalidate);
-
-/* the transition table's name in the triggers clm.track creates */
-#define CAPTURE_NEW_ROWS "clm_new_rows"
 
 typedef struct CapturePlan
 {
@@ -59,7 +57,7 @@ typedef struct CapturePlan
 static HTAB *capture_plans = NULL;
 
 /* The trigger data of a call, checked to be a statement-level AFTER trigger. */
-static TriggerData *
+TriggerData *
 capture_trigger_data(FunctionCallInfo fcinfo, const char *fn)
 {
 	TriggerData *trigdata;
@@ -78,7 +76,7 @@ capture_trigger_data(FunctionCallInfo fcinfo, const char *fn)
 }
 
 /* Whether a column of the source is of a built-in string type (text, varchar, char, name). */
-static bool
+bool
 capture_string_column(Relation rel, const char *col)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
@@ -145,7 +143,7 @@ capture_plan(Oid tgoid, const char *sql, int nargs, Oid *argtypes)
 }
 
 /* Runs the trigger's statement with its transition table registered. */
-static void
+void
 capture_run(TriggerData *trigdata, const char *sql, int nargs, Oid *argtypes,
 			Datum *values)
 {
@@ -223,11 +221,15 @@ clm_track_capture(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-/* clm.track_invalidate(): records an UPDATE, DELETE or TRUNCATE of a tracked source. */
-Datum
-clm_track_invalidate(PG_FUNCTION_ARGS)
+/*
+ * Queues a marker row (op = the trigger's operation) in schema.queue, the
+ * schema being the trigger's one argument: the invalidation triggers of
+ * clm.track (queue clm_pending) and clm.track_contacts (clm_contacts_pending).
+ */
+void
+capture_queue_op(FunctionCallInfo fcinfo, const char *fn, const char *queue)
 {
-	TriggerData *trigdata = capture_trigger_data(fcinfo, "clm.track_invalidate");
+	TriggerData *trigdata = capture_trigger_data(fcinfo, fn);
 	Trigger    *tg = trigdata->tg_trigger;
 	StringInfoData sql;
 	Oid			argtypes[1] = {TEXTOID};
@@ -237,8 +239,7 @@ clm_track_invalidate(PG_FUNCTION_ARGS)
 	if (tg->tgnargs != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("clm.track_invalidate: a trigger of clm.track takes 1 argument, not %d",
-						tg->tgnargs)));
+				 errmsg("%s: its trigger takes 1 argument, not %d", fn, tg->tgnargs)));
 	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 		op = "UPDATE";
 	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
@@ -248,10 +249,17 @@ clm_track_invalidate(PG_FUNCTION_ARGS)
 	else
 		op = "INSERT";
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "INSERT INTO %s.clm_pending (op) VALUES ($1)",
-					 quote_identifier(tg->tgargs[0]));
+	appendStringInfo(&sql, "INSERT INTO %s.%s (op) VALUES ($1)",
+					 quote_identifier(tg->tgargs[0]), quote_identifier(queue));
 	values[0] = CStringGetTextDatum(op);
 	capture_run(trigdata, sql.data, 1, argtypes, values);
 	pfree(sql.data);
+}
+
+/* clm.track_invalidate(): records an UPDATE, DELETE or TRUNCATE of a tracked source. */
+Datum
+clm_track_invalidate(PG_FUNCTION_ARGS)
+{
+	capture_queue_op(fcinfo, "clm.track_invalidate", "clm_pending");
 	return PointerGetDatum(NULL);
 }

@@ -245,6 +245,7 @@ SELECT count(*), coalesce(sum(events), 0) FROM ins$q$,
         r.customer_column, @extschema@.track_profile_sql(r, false), r.source,
         r.customer_column, r.time_column, coalesce(r.filter, 'true'), t)
         INTO n, ev;
+    PERFORM @extschema@.contact_refresh(r, true);  -- the messages sent, if any (87_contact.sql)
     PERFORM @extschema@.track_refit(r, @extschema@.track_as_of(r.settings));
     PERFORM @extschema@.track_customers_all(r);
     IF NOT creating THEN
@@ -361,6 +362,7 @@ up AS (INSERT INTO %1$I.profiles AS o (customer_id, profile, changed_at)
 SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM up), (SELECT count(*) FROM up WHERE inserted)$q$,
         t, @extschema@.track_profile_sql(r, true), coalesce(upd, ''), evsql)
         INTO ev, changed, added;
+    PERFORM @extschema@.contact_refresh(r, false);  -- the messages sent, if any (87_contact.sql)
     IF do_refit THEN
         -- then recompute the population parameters and every customers row
         PERFORM @extschema@.track_refit(r, today);

@@ -66,9 +66,12 @@ BEGIN
     END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', r.target_schema, writer);
     EXECUTE format('GRANT INSERT ON %I.clm_pending TO %I', r.target_schema, writer);
+    IF to_regclass(format('%I.clm_contacts_pending', r.target_schema)) IS NOT NULL THEN  -- 87_contact.sql
+        EXECUTE format('GRANT INSERT ON %I.clm_contacts_pending TO %I', r.target_schema, writer);
+    END IF;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.grant_writer(text, name) IS 'lets a role write to a tracked source: its inserts fire the capture trigger, which needs INSERT on the queue table (clm.track grants it to the roles that could write to the source at the time)';
+COMMENT ON FUNCTION @extschema@.grant_writer(text, name) IS 'lets a role write to a tracked source: its inserts fire the capture trigger, which needs INSERT on the queue table (clm.track grants it to the roles that could write to the source at the time), and to its contacts table (clm.track_contacts)';
 
 -- Removes what clm.track created, and nothing else.
 CREATE FUNCTION @extschema@.untrack(source_name text)
@@ -87,6 +90,7 @@ BEGIN
     IF to_regclass(format('%I.clm_fit', t)) IS NOT NULL THEN
         PERFORM @extschema@.track_lock(r, true);
     END IF;
+    PERFORM @extschema@.untrack_contacts(source_name);  -- 87_contact.sql
     IF r.incremental AND to_regclass(r.source::text) IS NOT NULL THEN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_capture_' || tag, r.source);
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_invalidate_' || tag, r.source);
