@@ -118,9 +118,21 @@ ORDER BY clv DESC NULLS LAST, customer_id
 LIMIT 10;
 
 \echo
+\echo '== The same as one HTML page: charts, no script, nothing loaded from the network'
+\if :{?report_file} \else \set report_file report.html \endif
+\pset tuples_only on
+\pset format unaligned
+\o :report_file
+SELECT clm.report('demo_crm');
+\o
+\pset format aligned
+\pset tuples_only off
+\echo '   clm.report(''demo_crm'') wrote' :report_file '(open it in a browser; docs/report.md)'
+
 \echo '== Where to read next'
 \echo '   README.md          the guide: install, a short tour of these queries'
 \echo '   docs/cookbook.md   questions analysts ask, one query each (win-backs, NPS by stage, ...)'
 \echo '   docs/journey.md    stages, lifecycle counts, cohorts   docs/rfm.md  RFM segments, NPS'
 \echo '   docs/models.md     CLV and churn models     docs/tracked-sources.md  views for BI tools'
+\echo '   docs/report.md     the HTML report: what each chart shows, clm.report_profiles'
 \echo '   test/demo.sql      the queries of this report'
