@@ -39,8 +39,8 @@ check_customer(const ClmModel *m, double x, double t_x, double T)
 	 * T = 0) is a valid customer to predict for: alpha + T > 0 keeps every
 	 * formula finite (the fits skip such customers: they add nothing).
 	 */
-	if ((m->kind == CLM_KIND_BGNBD || m->kind == CLM_KIND_MBGNBD ||
-		 m->kind == CLM_KIND_PARETONBD) && x == 0 && t_x == 0 && T == 0)
+	if (clm_model_get_def(m->kind) != NULL &&
+		clm_model_get_def(m->kind)->continuous && x == 0 && t_x == 0 && T == 0)
 		return;
 	err = clm_obs_check(m->kind, v);
 

@@ -168,3 +168,55 @@ clm_bgbb_expected(const double *par, int nstar, double disc,
 	}
 	return s;
 }
+
+/* true when v is a whole number */
+static bool
+is_whole(double v)
+{
+	return v == floor(v);
+}
+
+/* BG/BB input check: whole (x, t_x, n), 0 <= x <= t_x <= n */
+static const char *
+bgbb_check(const double *v)
+{
+	if (!is_whole(v[0]) || !is_whole(v[1]) || !is_whole(v[2]))
+		return "x, t_x and n must be whole numbers";
+	if (v[2] < 1 || v[2] > 100000)
+		return "n (opportunities) must be between 1 and 100000";
+	if (v[0] < 0 || v[0] > v[1] || v[1] > v[2])
+		return "need 0 <= x <= t_x <= n";
+	if (v[0] == 0 && v[1] != 0)
+		return "t_x must be 0 when x is 0";
+	if (v[0] > 0 && v[1] < 1)
+		return "t_x must be >= 1 when x > 0";
+	return NULL;
+}
+
+/* expected transactions in the next t opportunities */
+static double
+bgbb_expected_t(const double *par, double t, double x, double t_x, double n)
+{
+	return clm_bgbb_expected(par, (int) floor(t), 0.0, x, t_x, n);
+}
+
+/* discounted expected transactions in the next horizon opportunities */
+static double
+bgbb_discounted(const double *par, double disc, int horizon,
+				double x, double t_x, double n)
+{
+	return clm_bgbb_expected(par, horizon, disc, x, t_x, n);
+}
+
+const clm_model_def clm_model_bgbb = {
+	.name = "bgbb",
+	.npar = 4,
+	.par_names = {"alpha", "beta", "gamma", "delta"},
+	.ll = clm_bgbb_ll,
+	.check = bgbb_check,
+	.identify = clm_identify_repeat,
+	.warm_start = true,
+	.p_alive = clm_bgbb_p_alive,
+	.expected = bgbb_expected_t,
+	.discounted = bgbb_discounted,
+};

@@ -703,3 +703,135 @@ clm_bg_p_k(int m, const double *par, int k, double t, double x, double t_x, doub
 	return pk;
 }
 
+
+/* BG/NBD and MBG/NBD entries: the shared functions with m = 0 and m = 1 */
+
+/* BG/NBD p alive */
+static double
+bgnbd_p_alive(const double *par, double x, double t_x, double T)
+{
+	return clm_bg_p_alive(0, par, x, t_x, T);
+}
+
+/* MBG/NBD p alive */
+static double
+mbgnbd_p_alive(const double *par, double x, double t_x, double T)
+{
+	return clm_bg_p_alive(1, par, x, t_x, T);
+}
+
+/* BG/NBD churn */
+static double
+bgnbd_churn(const double *par, double x, double t_x, double T)
+{
+	return clm_bg_churn(0, par, x, t_x, T);
+}
+
+/* MBG/NBD churn */
+static double
+mbgnbd_churn(const double *par, double x, double t_x, double T)
+{
+	return clm_bg_churn(1, par, x, t_x, T);
+}
+
+/* BG/NBD expected */
+static double
+bgnbd_expected(const double *par, double t, double x, double t_x, double T)
+{
+	return clm_bg_expected(0, par, t, x, t_x, T);
+}
+
+/* MBG/NBD expected */
+static double
+mbgnbd_expected(const double *par, double t, double x, double t_x, double T)
+{
+	return clm_bg_expected(1, par, t, x, t_x, T);
+}
+
+/* BG/NBD p k */
+static double
+bgnbd_p_k(const double *par, int k, double t, double x, double t_x, double T)
+{
+	return clm_bg_p_k(0, par, k, t, x, t_x, T);
+}
+
+/* MBG/NBD p k */
+static double
+mbgnbd_p_k(const double *par, int k, double t, double x, double t_x, double T)
+{
+	return clm_bg_p_k(1, par, k, t, x, t_x, T);
+}
+
+/* BG/NBD p none */
+static double
+bgnbd_p_none(const double *par, double t, double x, double t_x, double T)
+{
+	return clm_bg_p_k(0, par, 0, t, x, t_x, T);
+}
+
+/* MBG/NBD p none */
+static double
+mbgnbd_p_none(const double *par, double t, double x, double t_x, double T)
+{
+	return clm_bg_p_k(1, par, 0, t, x, t_x, T);
+}
+
+/* BG/NBD discounted */
+static double
+bgnbd_discounted(const double *par, double disc, int horizon,
+				 double x, double t_x, double T)
+{
+	return clm_bg_discounted(0, par, disc, horizon, x, t_x, T);
+}
+
+/* MBG/NBD discounted */
+static double
+mbgnbd_discounted(const double *par, double disc, int horizon,
+				  double x, double t_x, double T)
+{
+	return clm_bg_discounted(1, par, disc, horizon, x, t_x, T);
+}
+
+/* three start points of (x, t_x, T) models */
+static int
+bg_starts(const clm_obs *obs, int n, double starts[][CLM_MAX_PAR])
+{
+	clm_starts_xtT(obs, n, starts);
+	return 3;
+}
+
+const clm_model_def clm_model_bgnbd = {
+	.name = "bgnbd",
+	.npar = 4,
+	.par_names = {"r", "alpha", "a", "b"},
+	.ll = clm_bgnbd_ll,
+	.check = clm_check_xtT,
+	.continuous = true,
+	.identify = clm_identify_repeat,
+	.starts = bg_starts,
+	.warm_start = true,
+	.p_alive = bgnbd_p_alive,
+	.churn = bgnbd_churn,
+	.expected = bgnbd_expected,
+	.p_k = bgnbd_p_k,
+	.p_none = bgnbd_p_none,
+	.discounted = bgnbd_discounted,
+};
+
+const clm_model_def clm_model_mbgnbd = {
+	.name = "mbgnbd",
+	.npar = 4,
+	.par_names = {"r", "alpha", "a", "b"},
+	.ll = clm_mbgnbd_ll,
+	.check = clm_check_xtT,
+	.continuous = true,
+	.identify = clm_identify_repeat,
+	.starts = bg_starts,
+	.warm_start = true,
+	.p_alive = mbgnbd_p_alive,
+	.churn = mbgnbd_churn,
+	.expected = mbgnbd_expected,
+	.p_k = mbgnbd_p_k,
+	.p_none = mbgnbd_p_none,
+	.discounted = mbgnbd_discounted,
+};

@@ -88,3 +88,45 @@ clm_expected_spend(const double *par, double x, double zbar)
 		return INFINITY;
 	return p * (ga + x * zbar) / (p * x + q - 1.0);
 }
+
+/* Gamma-Gamma input check: (x, zbar) with x > 0 and zbar > 0 */
+static const char *
+gg_check(const double *v)
+{
+	if (!(v[0] > 0))
+		return "x (repeat purchases) must be > 0 for the gamma-gamma model";
+	if (!(v[1] > 0))
+		return "mean spend must be > 0 for the gamma-gamma model";
+	return NULL;
+}
+
+/* start points: 0 and log(2, 3, mean spend + 1) */
+static int
+gg_starts(const clm_obs *obs, int n, double starts[][CLM_MAX_PAR])
+{
+	double		W = 0.0,
+				sT = 0.0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		W += obs[i].w;
+		sT += obs[i].w * obs[i].v[2];
+	}
+	starts[1][0] = log(2.0);
+	starts[1][1] = log(3.0);
+	starts[1][2] = log(fmax(sT / W + 1, 1.0));
+	starts[1][3] = 0.0;
+	return 2;
+}
+
+const clm_model_def clm_model_gg = {
+	.name = "gg",
+	.npar = 3,
+	.par_names = {"p", "q", "gamma"},
+	.ll = clm_gg_ll,
+	.check = gg_check,
+	.starts = gg_starts,
+	.warm_start = true,
+	.spend = clm_expected_spend,
+};

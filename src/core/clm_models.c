@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * clm_models.c
- *	  Model registry, input checks, the fit driver and the prediction
+ *	  The table of model kinds (each model file defines its entry), shared
+ *	  input checks and start points, the fit driver and the prediction
  *	  dispatcher of the clm numerical core.
  *
  *-------------------------------------------------------------------------
@@ -13,38 +14,38 @@
 
 #include "clm_models.h"
 
-/* per-kind helpers defined in the model files */
-extern double clm_pnbd_p_alive(const double *par, double x, double t_x, double T);
-extern double clm_pnbd_churn(const double *par, double x, double t_x, double T);
-extern double clm_pnbd_expected(const double *par, double t, double x, double t_x, double T);
-extern double clm_pnbd_expected_given_alive(const double *par, double t, double x, double T);
-extern double clm_pnbd_p_k(const double *par, int k, double t, double x, double t_x, double T);
-extern double clm_pnbd_p_none(const double *par, double t, double x, double t_x, double T);
-extern double clm_bgbb_p_alive(const double *par, double x, double tx, double n);
-extern double clm_bgbb_expected(const double *par, int nstar, double disc,
-								double x, double tx, double n);
+/*
+ * The model kinds, indexed by their stored number (clm_model_kind): the
+ * only list of models in the core.
+ */
+static const clm_model_def *const model_defs[] = {
+	NULL,
+	&clm_model_bgnbd,
+	&clm_model_mbgnbd,
+	&clm_model_paretonbd,
+	&clm_model_gg,
+	&clm_model_bgbb,
+	&clm_model_sbg
+};
 
-static const char *const kind_names[] = {
-	"none", "bgnbd", "mbgnbd", "paretonbd", "gg", "bgbb", "sbg"
-};
-static const int kind_npar[] = {0, 4, 4, 4, 3, 4, 2};
-static const char *const par_names[][CLM_MAX_PAR] = {
-	{NULL},
-	{"r", "alpha", "a", "b"},
-	{"r", "alpha", "a", "b"},
-	{"r", "alpha", "s", "beta"},
-	{"p", "q", "gamma"},
-	{"alpha", "beta", "gamma", "delta"},
-	{"gamma", "delta"}
-};
+#define N_MODEL_DEFS ((int) (sizeof(model_defs) / sizeof(model_defs[0])))
+
+/* the entry of a kind, NULL if unknown */
+const clm_model_def *
+clm_model_get_def(int kind)
+{
+	if (kind < 1 || kind >= N_MODEL_DEFS)
+		return NULL;
+	return model_defs[kind];
+}
 
 /* short name of a model kind */
 const char *
 clm_kind_name(int kind)
 {
-	if (kind < 1 || kind > CLM_KIND_MAX)
-		return NULL;
-	return kind_names[kind];
+	const clm_model_def *d = clm_model_get_def(kind);
+
+	return d ? d->name : NULL;
 }
 
 /* kind from its short name, 0 if unknown */
@@ -53,8 +54,8 @@ clm_kind_from_name(const char *name)
 {
 	int			k;
 
-	for (k = 1; k <= CLM_KIND_MAX; k++)
-		if (strcmp(name, kind_names[k]) == 0)
+	for (k = 1; k < N_MODEL_DEFS; k++)
+		if (strcmp(name, model_defs[k]->name) == 0)
 			return k;
 	return 0;
 }
@@ -63,102 +64,106 @@ clm_kind_from_name(const char *name)
 int
 clm_kind_npar(int kind)
 {
-	if (kind < 1 || kind > CLM_KIND_MAX)
-		return 0;
-	return kind_npar[kind];
+	const clm_model_def *d = clm_model_get_def(kind);
+
+	return d ? d->npar : 0;
 }
 
 /* name of parameter i of a kind */
 const char *
 clm_kind_par_name(int kind, int i)
 {
-	if (kind < 1 || kind > CLM_KIND_MAX || i < 0 || i >= kind_npar[kind])
+	const clm_model_def *d = clm_model_get_def(kind);
+
+	if (d == NULL || i < 0 || i >= d->npar)
 		return NULL;
-	return par_names[kind][i];
+	return d->par_names[i];
 }
 
 /* log-likelihood function of a kind */
 clm_ll_fn
 clm_kind_ll(int kind)
 {
-	switch (kind)
-	{
-		case CLM_KIND_BGNBD:
-			return clm_bgnbd_ll;
-		case CLM_KIND_MBGNBD:
-			return clm_mbgnbd_ll;
-		case CLM_KIND_PARETONBD:
-			return clm_paretonbd_ll;
-		case CLM_KIND_GG:
-			return clm_gg_ll;
-		case CLM_KIND_BGBB:
-			return clm_bgbb_ll;
-		case CLM_KIND_SBG:
-			return clm_sbg_ll;
-	}
-	return NULL;
+	const clm_model_def *d = clm_model_get_def(kind);
+
+	return d ? d->ll : NULL;
 }
 
 #define CLM_MAX_VALUE 1e9
-
-/* true when v is a whole number */
-static bool
-is_whole(double v)
-{
-	return v == floor(v);
-}
 
 /* validate one input tuple of a kind: NULL or a message */
 const char *
 clm_obs_check(int kind, const double *v)
 {
+	const clm_model_def *d = clm_model_get_def(kind);
 	int			i;
 
 	for (i = 0; i < 3; i++)
 		if (!isfinite(v[i]) || fabs(v[i]) > CLM_MAX_VALUE)
 			return "model inputs must be finite and at most 1e9 in absolute value";
-	switch (kind)
+	if (d == NULL)
+		return "unknown model kind";
+	return d->check(v);
+}
+
+/* input check of the models on (x, t_x, T) in continuous time */
+const char *
+clm_check_xtT(const double *v)
+{
+	if (v[0] < 0)
+		return "x (repeat purchases) must be >= 0";
+	if (!(v[2] > 0))
+		return "T (customer age) must be > 0";
+	if (v[1] < 0 || v[1] > v[2])
+		return "t_x (recency) must be between 0 and T";
+	if (v[0] == 0 && v[1] != 0)
+		return "t_x must be 0 when x is 0";
+	return NULL;
+}
+
+/* identification of the purchase-process models: some repeat buyers */
+const char *
+clm_identify_repeat(const clm_obs *obs, int n, const char **hint)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (obs[i].v[0] > 0 && obs[i].w > 0)
+			return NULL;
+	*hint = "All customers have x = 0; the model needs repeat buyers.";
+	return "no repeat buyers: the data cannot identify the model";
+}
+
+/*
+ * Start points of the models on (x, t_x, T), log(r, alpha, a, b): a rate
+ * near the mean purchase rate, and a slow one.
+ */
+void
+clm_starts_xtT(const clm_obs *obs, int n, double starts[][CLM_MAX_PAR])
+{
+	double		W = 0.0,
+				sx = 0.0,
+				sT = 0.0,
+				meanT,
+				meanx;
+	int			i;
+
+	for (i = 0; i < n; i++)
 	{
-		case CLM_KIND_BGNBD:
-		case CLM_KIND_MBGNBD:
-		case CLM_KIND_PARETONBD:
-			if (v[0] < 0)
-				return "x (repeat purchases) must be >= 0";
-			if (!(v[2] > 0))
-				return "T (customer age) must be > 0";
-			if (v[1] < 0 || v[1] > v[2])
-				return "t_x (recency) must be between 0 and T";
-			if (v[0] == 0 && v[1] != 0)
-				return "t_x must be 0 when x is 0";
-			return NULL;
-		case CLM_KIND_GG:
-			if (!(v[0] > 0))
-				return "x (repeat purchases) must be > 0 for the gamma-gamma model";
-			if (!(v[1] > 0))
-				return "mean spend must be > 0 for the gamma-gamma model";
-			return NULL;
-		case CLM_KIND_BGBB:
-			if (!is_whole(v[0]) || !is_whole(v[1]) || !is_whole(v[2]))
-				return "x, t_x and n must be whole numbers";
-			if (v[2] < 1 || v[2] > 100000)
-				return "n (opportunities) must be between 1 and 100000";
-			if (v[0] < 0 || v[0] > v[1] || v[1] > v[2])
-				return "need 0 <= x <= t_x <= n";
-			if (v[0] == 0 && v[1] != 0)
-				return "t_x must be 0 when x is 0";
-			if (v[0] > 0 && v[1] < 1)
-				return "t_x must be >= 1 when x > 0";
-			return NULL;
-		case CLM_KIND_SBG:
-			if (!is_whole(v[0]) || v[0] < 0 || v[0] > 1000000)
-				return "t (periods) must be a whole number between 0 and 1000000";
-			if (v[1] != 0 && v[1] != 1)
-				return "churned must be 0 or 1";
-			if (v[1] == 1 && v[0] < 1)
-				return "a churned customer needs t >= 1";
-			return NULL;
+		W += obs[i].w;
+		sx += obs[i].w * obs[i].v[0];
+		sT += obs[i].w * obs[i].v[2];
 	}
-	return "unknown model kind";
+	meanT = sT / W;
+	meanx = sx / W;
+	starts[1][0] = log(0.5);
+	starts[1][1] = log(fmax(meanT, 1e-3) / fmax(meanx, 0.05) / 2.0);
+	starts[1][2] = log(0.5);
+	starts[1][3] = log(2.0);
+	starts[2][0] = log(2.0);
+	starts[2][1] = log(fmax(meanT, 1e-3));
+	starts[2][2] = log(2.0);
+	starts[2][3] = log(5.0);
 }
 
 /* warm start from a subsample above this many distinct tuples */
@@ -275,12 +280,9 @@ const char *
 clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 		const char **hint)
 {
+	const clm_model_def *def = clm_model_get_def(kind);
 	int			npar = clm_kind_npar(kind);
-	double		W = 0.0,
-				sx = 0.0,
-				sT = 0.0,
-				wrep = 0.0,
-				wchurn = 0.0;
+	double		W = 0.0;
 	double		starts[3][CLM_MAX_PAR];
 	int			nstarts = 1,
 				i,
@@ -292,66 +294,31 @@ clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 	double		hess[CLM_MAX_PAR * CLM_MAX_PAR];
 	bool		have_hess = false;
 	bool		se_ok;
+	const char *err;
 
 	*hint = NULL;
 	memset(res, 0, sizeof(*res));
 	res->kind = kind;
 	res->npar = npar;
 	for (i = 0; i < n; i++)
-	{
 		W += obs[i].w;
-		sx += obs[i].w * obs[i].v[0];
-		sT += obs[i].w * obs[i].v[2];
-		if (obs[i].v[0] > 0)
-			wrep += obs[i].w;
-		if (kind == CLM_KIND_SBG && obs[i].v[1] > 0.5)
-			wchurn += obs[i].w;
-	}
 	res->n_customers = W;
 	res->n_distinct = n;
-	if (npar == 0)
+	if (def == NULL)
 		return "unknown model kind";
-	if (W < 2 * npar || n < (kind == CLM_KIND_SBG ? 2 : npar))
+	if (W < 2 * npar || n < npar)
 	{
 		*hint = "The fit needs at least twice as many customers as parameters and as many distinct inputs as parameters.";
 		return "too few customers to fit the model";
 	}
-	if (kind == CLM_KIND_SBG && wchurn <= 0)
-	{
-		*hint = "The sbg model needs at least one churned customer.";
-		return "no churn observed: the data cannot identify the model";
-	}
-	if (kind != CLM_KIND_SBG && kind != CLM_KIND_GG && wrep <= 0)
-	{
-		*hint = "All customers have x = 0; the model needs repeat buyers.";
-		return "no repeat buyers: the data cannot identify the model";
-	}
+	if (def->identify && (err = def->identify(obs, n, hint)) != NULL)
+		return err;
 
 	/* starting points on the log scale */
 	for (k = 0; k < CLM_MAX_PAR; k++)
 		starts[0][k] = 0.0;
-	if (kind == CLM_KIND_BGNBD || kind == CLM_KIND_MBGNBD || kind == CLM_KIND_PARETONBD)
-	{
-		double		meanT = sT / W,
-					meanx = sx / W;
-
-		starts[1][0] = log(0.5);
-		starts[1][1] = log(fmax(meanT, 1e-3) / fmax(meanx, 0.05) / 2.0);
-		starts[1][2] = log(0.5);
-		starts[1][3] = (kind == CLM_KIND_PARETONBD) ? log(fmax(meanT, 1e-3)) : log(2.0);
-		starts[2][0] = log(2.0);
-		starts[2][1] = log(fmax(meanT, 1e-3));
-		starts[2][2] = log(2.0);
-		starts[2][3] = (kind == CLM_KIND_PARETONBD) ? log(fmax(meanT, 1e-3) * 4) : log(5.0);
-		nstarts = 3;
-	}
-	else if (kind == CLM_KIND_GG)
-	{
-		starts[1][0] = log(2.0);
-		starts[1][1] = log(3.0);
-		starts[1][2] = log(fmax(sT / W + 1, 1.0));
-		nstarts = 2;
-	}
+	if (def->starts)
+		nstarts = def->starts(obs, n, starts);
 	ctx.ll = clm_kind_ll(kind);
 	ctx.obs = obs;
 	ctx.n = n;
@@ -363,7 +330,7 @@ clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 	best_res.reason = "no start point had a finite log-likelihood";
 	memcpy(best, starts[0], sizeof(best));
 	res->iterations = 0;
-	if (n > CLM_WARM_START_MIN && kind != CLM_KIND_PARETONBD &&
+	if (n > CLM_WARM_START_MIN && def->warm_start &&
 		warm_start(&ctx, npar, starts, nstarts, best, &best_res))
 	{
 		nstarts = 0;			/* converged from the warm start */
@@ -471,23 +438,28 @@ clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 bool
 clm_predict_applies(int kind, clm_prediction what)
 {
+	const clm_model_def *d = clm_model_get_def(kind);
+
+	if (d == NULL)
+		return false;
 	switch (what)
 	{
 		case CLM_PRED_P_ALIVE:
+			return d->p_alive != NULL;
 		case CLM_PRED_EXPECTED:
+			return d->expected != NULL;
 		case CLM_PRED_CLV:
-			return kind == CLM_KIND_BGNBD || kind == CLM_KIND_MBGNBD ||
-				kind == CLM_KIND_PARETONBD || kind == CLM_KIND_BGBB;
+			return d->discounted != NULL;
 		case CLM_PRED_P_N:
+			return d->p_k != NULL;
 		case CLM_PRED_P_NONE:
-			return kind == CLM_KIND_BGNBD || kind == CLM_KIND_MBGNBD ||
-				kind == CLM_KIND_PARETONBD;
+			return d->p_none != NULL;
 		case CLM_PRED_SPEND:
-			return kind == CLM_KIND_GG;
+			return d->spend != NULL;
 		case CLM_PRED_SURVIVAL:
-			return kind == CLM_KIND_SBG;
+			return d->survival != NULL;
 		case CLM_PRED_DERT:
-			return kind == CLM_KIND_PARETONBD;
+			return d->dert != NULL;
 	}
 	return false;
 }
@@ -496,37 +468,22 @@ clm_predict_applies(int kind, clm_prediction what)
 double
 clm_p_alive(int kind, const double *par, double x, double t_x, double T)
 {
-	switch (kind)
-	{
-		case CLM_KIND_BGNBD:
-			return clm_bg_p_alive(0, par, x, t_x, T);
-		case CLM_KIND_MBGNBD:
-			return clm_bg_p_alive(1, par, x, t_x, T);
-		case CLM_KIND_PARETONBD:
-			return clm_pnbd_p_alive(par, x, t_x, T);
-		case CLM_KIND_BGBB:
-			return clm_bgbb_p_alive(par, x, t_x, T);
-	}
-	return NAN;
+	const clm_model_def *d = clm_model_get_def(kind);
+
+	return (d && d->p_alive) ? d->p_alive(par, x, t_x, T) : NAN;
 }
 
 /* 1 - P(alive), computed without the cancellation of the difference */
 double
 clm_churn_probability(int kind, const double *par, double x, double t_x, double T)
 {
-	switch (kind)
-	{
-		case CLM_KIND_BGNBD:
-			return clm_bg_churn(0, par, x, t_x, T);
-		case CLM_KIND_MBGNBD:
-			return clm_bg_churn(1, par, x, t_x, T);
-		case CLM_KIND_PARETONBD:
-			return clm_pnbd_churn(par, x, t_x, T);
-		case CLM_KIND_BGBB:
-			/* at least gamma / (gamma + delta + n + 1): no cancellation to speak of */
-			return 1.0 - clm_bgbb_p_alive(par, x, t_x, T);
-	}
-	return NAN;
+	const clm_model_def *d = clm_model_get_def(kind);
+
+	if (d == NULL || d->p_alive == NULL)
+		return NAN;
+	if (d->churn)
+		return d->churn(par, x, t_x, T);
+	return 1.0 - d->p_alive(par, x, t_x, T);
 }
 
 /* expected purchases in the next t time units (BG/BB: t opportunities) */
@@ -534,18 +491,9 @@ double
 clm_expected_purchases(int kind, const double *par, double t,
 					   double x, double t_x, double T)
 {
-	switch (kind)
-	{
-		case CLM_KIND_BGNBD:
-			return clm_bg_expected(0, par, t, x, t_x, T);
-		case CLM_KIND_MBGNBD:
-			return clm_bg_expected(1, par, t, x, t_x, T);
-		case CLM_KIND_PARETONBD:
-			return clm_pnbd_expected(par, t, x, t_x, T);
-		case CLM_KIND_BGBB:
-			return clm_bgbb_expected(par, (int) floor(t), 0.0, x, t_x, T);
-	}
-	return NAN;
+	const clm_model_def *d = clm_model_get_def(kind);
+
+	return (d && d->expected) ? d->expected(par, t, x, t_x, T) : NAN;
 }
 
 /* P(exactly k purchases in the next t) */
@@ -553,16 +501,9 @@ double
 clm_p_purchases(int kind, const double *par, int k, double t,
 				double x, double t_x, double T)
 {
-	switch (kind)
-	{
-		case CLM_KIND_BGNBD:
-			return clm_bg_p_k(0, par, k, t, x, t_x, T);
-		case CLM_KIND_MBGNBD:
-			return clm_bg_p_k(1, par, k, t, x, t_x, T);
-		case CLM_KIND_PARETONBD:
-			return clm_pnbd_p_k(par, k, t, x, t_x, T);
-	}
-	return NAN;
+	const clm_model_def *d = clm_model_get_def(kind);
+
+	return (d && d->p_k) ? d->p_k(par, k, t, x, t_x, T) : NAN;
 }
 
 /* P(no purchase in the next t) */
@@ -570,16 +511,9 @@ double
 clm_p_no_purchase(int kind, const double *par, double t,
 				  double x, double t_x, double T)
 {
-	switch (kind)
-	{
-		case CLM_KIND_BGNBD:
-			return clm_bg_p_k(0, par, 0, t, x, t_x, T);
-		case CLM_KIND_MBGNBD:
-			return clm_bg_p_k(1, par, 0, t, x, t_x, T);
-		case CLM_KIND_PARETONBD:
-			return clm_pnbd_p_none(par, t, x, t_x, T);
-	}
-	return NAN;
+	const clm_model_def *d = clm_model_get_def(kind);
+
+	return (d && d->p_none) ? d->p_none(par, t, x, t_x, T) : NAN;
 }
 
 /*
@@ -592,39 +526,9 @@ double
 clm_clv(int kind, const double *par, double spend, double margin,
 		double discount, int horizon, double x, double t_x, double T)
 {
-	double		det = 0.0;
-	int			k;
+	const clm_model_def *d = clm_model_get_def(kind);
 
-	switch (kind)
-	{
-		case CLM_KIND_BGNBD:
-			det = clm_bg_discounted(0, par, discount, horizon, x, t_x, T);
-			break;
-		case CLM_KIND_MBGNBD:
-			det = clm_bg_discounted(1, par, discount, horizon, x, t_x, T);
-			break;
-		case CLM_KIND_PARETONBD:
-			{
-				double		prev = 0.0,
-							df = 1.0,
-							pa = clm_p_alive(kind, par, x, t_x, T);
-
-				/* E[Y(k)] = P(alive) * (the same with P(alive) = 1) */
-				for (k = 1; k <= horizon; k++)
-				{
-					double		cur = pa * clm_pnbd_expected_given_alive(par, k, x, T);
-
-					df /= (1.0 + discount);
-					det += (cur - prev) * df;
-					prev = cur;
-				}
-			}
-			break;
-		case CLM_KIND_BGBB:
-			det = clm_bgbb_expected(par, horizon, discount, x, t_x, T);
-			break;
-		default:
-			return NAN;
-	}
-	return margin * spend * det;
+	if (d == NULL || d->discounted == NULL)
+		return NAN;
+	return margin * spend * d->discounted(par, discount, horizon, x, t_x, T);
 }

@@ -85,6 +85,59 @@ typedef struct clm_fit_result
 	char		message[64];
 } clm_fit_result;
 
+/*
+ * One entry per model kind: everything the fit driver and the prediction
+ * dispatcher need to know about it.  A new model is one src/core file that
+ * defines its clm_model_def plus one line in the kind table of
+ * clm_models.c (and a new clm_model_kind number: kinds are stored in model
+ * values, so a number is never reused).  A prediction pointer that is NULL
+ * means the prediction does not apply to the kind.
+ */
+typedef struct clm_model_def
+{
+	const char *name;			/* short name, as in the model's text form */
+	int			npar;
+	const char *par_names[CLM_MAX_PAR];
+	clm_ll_fn	ll;
+	/* one input tuple: NULL when fine, else a lower-case message */
+	const char *(*check) (const double *v);
+	/* inputs of (x, t_x, T) in continuous time (x = t_x = T = 0 predictable) */
+	bool		continuous;
+	/* beyond the counts: can the data identify the model?  NULL or a message */
+	const char *(*identify) (const clm_obs *obs, int n, const char **hint);
+	/* start points on the log scale beyond starts[0] = 0: returns how many in all */
+	int			(*starts) (const clm_obs *obs, int n, double starts[][CLM_MAX_PAR]);
+	/* warm start from a subsample on large histograms */
+	bool		warm_start;
+	/* predictions */
+	double		(*p_alive) (const double *par, double x, double t_x, double T);
+	/* 1 - P(alive) without cancellation (NULL: 1 - p_alive has none to speak of) */
+	double		(*churn) (const double *par, double x, double t_x, double T);
+	double		(*expected) (const double *par, double t, double x, double t_x, double T);
+	double		(*p_k) (const double *par, int k, double t, double x, double t_x, double T);
+	double		(*p_none) (const double *par, double t, double x, double t_x, double T);
+	/* purchases of the next horizon periods, the k-th discounted by (1+disc)^-k */
+	double		(*discounted) (const double *par, double disc, int horizon,
+							   double x, double t_x, double T);
+	double		(*spend) (const double *par, double x, double zbar);
+	double		(*survival) (const double *par, double t);
+	double		(*dert) (const double *par, double delta, double x, double t_x, double T);
+} clm_model_def;
+
+/* the entries (one per model file) and the lookup by kind (NULL if unknown) */
+extern const clm_model_def clm_model_bgnbd;
+extern const clm_model_def clm_model_mbgnbd;
+extern const clm_model_def clm_model_paretonbd;
+extern const clm_model_def clm_model_gg;
+extern const clm_model_def clm_model_bgbb;
+extern const clm_model_def clm_model_sbg;
+extern const clm_model_def *clm_model_get_def(int kind);
+
+/* shared by the models on (x, t_x, T): checks, identification, start points */
+extern const char *clm_check_xtT(const double *v);
+extern const char *clm_identify_repeat(const clm_obs *obs, int n, const char **hint);
+extern void clm_starts_xtT(const clm_obs *obs, int n, double starts[][CLM_MAX_PAR]);
+
 /* model descriptions */
 extern const char *clm_kind_name(int kind);
 extern int	clm_kind_from_name(const char *name);

@@ -666,3 +666,72 @@ clm_pnbd_p_k(const double *par, int k, double t, double x, double t_x, double T)
 		p += 1.0 - pa;
 	return fmin(1.0, fmax(0.0, p));
 }
+
+/*
+ * Pareto/NBD discounted purchases of the next horizon periods:
+ * E[Y(k)] = P(alive) * (the same with P(alive) = 1), differenced by period.
+ */
+static double
+pnbd_discounted(const double *par, double disc, int horizon,
+				double x, double t_x, double T)
+{
+	double		det = 0.0,
+				prev = 0.0,
+				df = 1.0,
+				pa = clm_pnbd_p_alive(par, x, t_x, T);
+	int			k;
+
+	for (k = 1; k <= horizon; k++)
+	{
+		double		cur = pa * clm_pnbd_expected_given_alive(par, k, x, T);
+
+		df /= (1.0 + disc);
+		det += (cur - prev) * df;
+		prev = cur;
+	}
+	return det;
+}
+
+/* start points: those of BG/NBD with beta on the scale of T */
+static int
+pnbd_starts(const clm_obs *obs, int n, double starts[][CLM_MAX_PAR])
+{
+	double		W = 0.0,
+				sT = 0.0,
+				meanT;
+	int			i;
+
+	clm_starts_xtT(obs, n, starts);
+	for (i = 0; i < n; i++)
+	{
+		W += obs[i].w;
+		sT += obs[i].w * obs[i].v[2];
+	}
+	meanT = sT / W;
+	starts[1][3] = log(fmax(meanT, 1e-3));
+	starts[2][3] = log(fmax(meanT, 1e-3) * 4);
+	return 3;
+}
+
+/*
+ * No warm start: the flat beta direction keeps BFGS from converging near
+ * the optimum (Newton polishing finishes it), so it only adds iterations.
+ */
+const clm_model_def clm_model_paretonbd = {
+	.name = "paretonbd",
+	.npar = 4,
+	.par_names = {"r", "alpha", "s", "beta"},
+	.ll = clm_paretonbd_ll,
+	.check = clm_check_xtT,
+	.continuous = true,
+	.identify = clm_identify_repeat,
+	.starts = pnbd_starts,
+	.warm_start = false,
+	.p_alive = clm_pnbd_p_alive,
+	.churn = clm_pnbd_churn,
+	.expected = clm_pnbd_expected,
+	.p_k = clm_pnbd_p_k,
+	.p_none = clm_pnbd_p_none,
+	.discounted = pnbd_discounted,
+	.dert = clm_paretonbd_dert,
+};

@@ -90,3 +90,43 @@ clm_sbg_retention(const double *par, double t)
 {
 	return (par[1] + t - 1.0) / (par[0] + par[1] + t - 1.0);
 }
+
+/* sBG input check: t periods, churned 0 or 1 */
+static const char *
+sbg_check(const double *v)
+{
+	if (v[0] != floor(v[0]) || v[0] < 0 || v[0] > 1000000)
+		return "t (periods) must be a whole number between 0 and 1000000";
+	if (v[1] != 0 && v[1] != 1)
+		return "churned must be 0 or 1";
+	if (v[1] == 1 && v[0] < 1)
+		return "a churned customer needs t >= 1";
+	return NULL;
+}
+
+/* sBG identification: some churned customer */
+static const char *
+sbg_identify(const clm_obs *obs, int n, const char **hint)
+{
+	double		wchurn = 0.0;
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (obs[i].v[1] > 0.5)
+			wchurn += obs[i].w;
+	if (wchurn > 0)
+		return NULL;
+	*hint = "The sbg model needs at least one churned customer.";
+	return "no churn observed: the data cannot identify the model";
+}
+
+const clm_model_def clm_model_sbg = {
+	.name = "sbg",
+	.npar = 2,
+	.par_names = {"gamma", "delta"},
+	.ll = clm_sbg_ll,
+	.check = sbg_check,
+	.identify = sbg_identify,
+	.warm_start = true,
+	.survival = clm_sbg_survival,
+};
