@@ -431,6 +431,18 @@ UPDATE fev SET event_type = 'visit' WHERE customer_id = 400;
 SELECT name, action, customers FROM clm.refresh('trk_f');
 SELECT tt_profiles_diff('trk_f', 'd_fprof') AS profile_mismatches;
 
+-- the profile build of clm.track and clm.rebuild runs with work_mem 4MB
+-- whatever the session's (the filter sees the setting: with any other value
+-- no event passes), and the session's setting is back afterwards
+SET work_mem = '1GB';
+SELECT name, action, customers, customers = (SELECT count(DISTINCT customer_id) FROM fev) AS all_customers
+  FROM clm.track('fev', 'customer_id', 'occurred_at', 'amount', target_schema => 'trk_wm', name => 'trk_wm',
+                 filter => $$current_setting('work_mem') = '4MB'$$, settings => '{"as_of": "2024-12-31"}');
+SELECT name, action, customers FROM clm.rebuild('trk_wm');
+SHOW work_mem;
+SELECT clm.untrack('trk_wm');
+RESET work_mem;
+
 -- a view as source: no trigger, no queue; every refresh rebuilds
 CREATE VIEW vev AS SELECT customer_id AS cust, occurred_at AS at, amount AS amt FROM fev WHERE channel = 'store';
 SELECT name, action, events, customers FROM clm.track('vev', 'cust', 'at', 'amt', settings => '{"as_of": "2024-12-31"}');
