@@ -611,6 +611,7 @@ typedef struct pk_ctx
 				B;
 	int			k;
 	double		lnorm;			/* lgamma(R+k) - lgamma(R) - lgamma(k+1) */
+	double		rev;			/* > 0: the variable is v = rev - u */
 } pk_ctx;
 
 /* NB(k; R, A/(A+u)) times the density s/(B+u) (B/(B+u))^s of dying at u */
@@ -620,6 +621,8 @@ pk_integrand(double u, double *out, void *vctx)
 	pk_ctx	   *c = (pk_ctx *) vctx;
 	double		lnb;
 
+	if (c->rev > 0.0)
+		u = c->rev - u;
 	if (u <= 0.0)
 	{
 		out[0] = (c->k == 0) ? c->s / c->B : 0.0;
@@ -660,10 +663,20 @@ clm_pnbd_p_k(const double *par, int k, double t, double x, double t_x, double T)
 	stay = exp(c.lnorm - c.R * log1p(t / c.A) + k * (log(t) - log(c.A + t))
 			   - c.s * log1p(t / c.B));
 	k0 = c.R / c.A + (c.s + 1) / c.B;
-	clm_quad_geometric(pk_integrand, &c, 1, 0.0, t, fmin(t, 0.25 / k0) * 1e-3, out);
-	p = pa * (stay + out[0]);
+
+	/*
+	 * The integrand behaves like u^k at 0 and may rise steeply up to u = t
+	 * (large k): panels refined geometrically from both ends, [0, t/2] from
+	 * 0 and [t/2, t] from t
+	 */
+	c.rev = 0.0;
+	clm_quad_geometric(pk_integrand, &c, 1, 0.0, 0.5 * t, fmin(t, 0.25 / k0) * 1e-3, out);
+	p = out[0];
+	c.rev = t;
+	clm_quad_geometric(pk_integrand, &c, 1, 0.0, 0.5 * t, fmin(t, 0.25 / k0) * 1e-3, out);
+	p = pa * (stay + p + out[0]);
 	if (k == 0)
-		p += 1.0 - pa;
+		p += clm_pnbd_churn(par, x, t_x, T);
 	return fmin(1.0, fmax(0.0, p));
 }
 

@@ -228,7 +228,9 @@ def pnbd_pk_alive(r, al, s, be, k, t, x, T):
     def nb(u):
         return exp(loggamma(R + k) - loggamma(R) - loggamma(k + 1)) * (A / (A + u)) ** R * (u / (A + u)) ** k
     stay = nb(t) * (B / (B + t)) ** s
-    die = quad(lambda u: nb(u) * s / B * (B / (B + u)) ** (s + 1), [0, t / 1000, t / 10, t])
+    # like u^k at 0, steep up to t for large k: points refined towards both ends
+    pts = sorted(set([mpf(0), t] + [t * mpf(2) ** -j for j in range(1, 20)] + [t - t * mpf(2) ** -j for j in range(1, 20)]))
+    die = quad(lambda u: nb(u) * s / B * (B / (B + u)) ** (s + 1), pts)
     return stay + die
 
 
@@ -324,7 +326,7 @@ for P in PN_PARS:
                      "SELECT clm.churn_probability(%s, %s, %s, %s)" % (mod, x, tx, T),
                      churn))
         for t in (39,):
-            for k in (0, 3):
+            for k in (0, 3, 40):
                 PRED.append(("paretonbd %s p_purchases(%s, %s; %s,%s,%s)" % (P, k, t, x, tx, T),
                              "SELECT clm.p_purchases(%s, %s, %s, %s, %s, %s)" % (mod, k, t, x, tx, T),
                              pa * pnbd_pk_alive(r, al, s, be, k, mpf(t), X, TT) + (1 - pa if k == 0 else 0)))
