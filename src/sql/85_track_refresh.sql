@@ -257,6 +257,7 @@ SELECT count(*), coalesce(sum(events), 0) FROM ins$q$,
     PERFORM @extschema@.contact_refresh(r, true);  -- the messages sent, if any (87_contact.sql)
     PERFORM @extschema@.track_refit(r, @extschema@.track_as_of(r.settings));
     PERFORM @extschema@.track_customers_all(r);
+    PERFORM @extschema@.audience_refresh(r);  -- audience changes, if recorded (87_contact_audience.sql)
     IF NOT creating THEN
         PERFORM @extschema@.track_refresh_views(r);
     END IF;
@@ -380,6 +381,7 @@ SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM up), (SELECT count(*) FR
     IF do_views THEN
         PERFORM @extschema@.track_refresh_views(r);
     END IF;
+    PERFORM @extschema@.audience_refresh(r);  -- audience changes, if recorded (87_contact_audience.sql)
     PERFORM set_config('TimeZone', old_tz, true);
 
     UPDATE @extschema@.tracked_source ts

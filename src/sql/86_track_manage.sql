@@ -91,6 +91,7 @@ BEGIN
         PERFORM @extschema@.track_lock(r, true);
     END IF;
     PERFORM @extschema@.untrack_contacts(source_name);  -- 87_contact.sql
+    PERFORM @extschema@.untrack_audiences(source_name);  -- 87_contact_audience.sql
     IF r.incremental AND to_regclass(r.source::text) IS NOT NULL THEN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_capture_' || tag, r.source);
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_invalidate_' || tag, r.source);
