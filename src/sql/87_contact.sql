@@ -307,7 +307,7 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_contact_capture_' || tag, c.source);
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_contact_invalidate_' || tag, c.source);
     END IF;
-    EXECUTE format('DROP VIEW IF EXISTS %I.contact_pressure', t);
+    EXECUTE format('DROP VIEW IF EXISTS %I.contact_best, %I.contact_response_rates, %I.contact_pressure', t, t, t);
     EXECUTE format('DROP TABLE IF EXISTS %I.contacts, %I.clm_contacts_pending', t, t);
     DELETE FROM @extschema@.tracked_contacts tc WHERE tc.name = source_name;
 END
@@ -353,6 +353,43 @@ SELECT m.customer_id, m.channel, m.as_of,
  GROUP BY m.customer_id, m.channel, m.as_of$q$, t);
     EXECUTE format('COMMENT ON VIEW %I.contact_pressure IS %L', t,
         'contact pressure per customer and channel as of the last refresh (clm.track_contacts): messages in the last 7, 30 and 90 days, days since the last contact, response rate and fatigue (see docs/contacts.md)');
+    -- when and where: response rates per customer by channel, hour of day and
+    -- day of week, each shrunk toward the population's rate of that channel,
+    -- hour or day with a prior of 5 messages: (r + 5 p) / (n + 5)
+    EXECUTE format($q$CREATE VIEW %1$I.contact_response_rates AS
+WITH m AS (
+    SELECT c.customer_id, c.channel, c.responded,
+           pg_catalog.date_part('hour', c.sent_at AT TIME ZONE %2$L)::int AS hour,
+           pg_catalog.date_part('isodow', c.sent_at AT TIME ZONE %2$L)::int AS dow
+      FROM %1$I.contacts c, %1$I.clm_fit f
+     WHERE c.sent_day <= f.as_of AND c.responded IS NOT NULL),
+keyed AS (
+    SELECT m.customer_id, m.responded, k.dimension, k.value
+      FROM m, LATERAL (VALUES ('channel', m.channel), ('hour', m.hour::text), ('dow', m.dow::text)) k(dimension, value)
+     WHERE k.value IS NOT NULL),
+pop AS (SELECT dimension, value, pg_catalog.avg(responded::int)::double precision AS p FROM keyed GROUP BY 1, 2),
+own AS (SELECT customer_id, dimension, value, pg_catalog.count(*) AS n, pg_catalog.sum(responded::int) AS r
+          FROM keyed GROUP BY 1, 2, 3),
+cust AS (SELECT DISTINCT customer_id FROM m)
+SELECT c.customer_id, p.dimension, p.value, coalesce(o.n, 0) AS messages, coalesce(o.r, 0) AS responses,
+       p.p AS population_rate,
+       (coalesce(o.r, 0) + 5 * p.p) / (coalesce(o.n, 0) + 5) AS response_rate,
+       pg_catalog.rank() OVER (PARTITION BY c.customer_id, p.dimension
+                               ORDER BY (coalesce(o.r, 0) + 5 * p.p) / (coalesce(o.n, 0) + 5) DESC) AS rank
+  FROM cust c CROSS JOIN pop p
+  LEFT JOIN own o ON o.customer_id = c.customer_id AND o.dimension = p.dimension AND o.value = p.value$q$,
+        t, r.settings->>'time_zone');
+    EXECUTE format('COMMENT ON VIEW %I.contact_response_rates IS %L', t,
+        'when and where: each customer''s response rate by channel, hour of day (0-23) and ISO day of week (1 = Monday), shrunk toward the population''s rate with a prior of 5 messages, ranked (see docs/contacts.md)');
+    EXECUTE format($q$CREATE VIEW %1$I.contact_best AS
+SELECT customer_id,
+       pg_catalog.min(value) FILTER (WHERE dimension = 'channel' AND rank = 1) AS best_channel,
+       pg_catalog.min(value::int) FILTER (WHERE dimension = 'hour' AND rank = 1) AS best_hour,
+       pg_catalog.min(value::int) FILTER (WHERE dimension = 'dow' AND rank = 1) AS best_dow
+  FROM %1$I.contact_response_rates
+ GROUP BY customer_id$q$, t);
+    EXECUTE format('COMMENT ON VIEW %I.contact_best IS %L', t,
+        'when and where: each customer''s channel, hour of day and ISO day of week with the highest shrunk response rate (ties: the smallest)');
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.contact_create_views(@extschema@.tracked_source) IS 'internal: creates the view contact_pressure of a tracked source with contacts';
+COMMENT ON FUNCTION @extschema@.contact_create_views(@extschema@.tracked_source) IS 'internal: creates the views contact_pressure, contact_response_rates and contact_best of a tracked source with contacts';
