@@ -11,6 +11,7 @@
 
 #include <math.h>
 
+#include "funcapi.h"
 #include "utils/builtins.h"
 
 #include "compat.h"
@@ -398,4 +399,65 @@ clm_retention_rate_sql(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the period of a retention rate must be between 1 and 1e9")));
 	return finite_result(clm_sbg_retention(m->par, t), "retention_rate");
+}
+
+PG_FUNCTION_INFO_V1(clm_next_purchase_sql);
+/*
+ * clm.next_purchase(model, within, x, t_x, T): P(alive), P(a purchase in the
+ * next within), the median and mean wait for the next purchase given alive,
+ * and the mean time between purchases with its shrinkage (clm_next.c).
+ */
+Datum
+clm_next_purchase_sql(PG_FUNCTION_ARGS)
+{
+	ClmModel   *m = clm_model_get(PG_GETARG_DATUM(0));
+	double		within = PG_GETARG_FLOAT8(1),
+				x = PG_GETARG_FLOAT8(2),
+				t_x = PG_GETARG_FLOAT8(3),
+				T = PG_GETARG_FLOAT8(4);
+	clm_next_purchase_result r;
+	TupleDesc	tupdesc;
+	Datum		values[8];
+	bool		nulls[8] = {false, false, false, false, false, false, false, false};
+	double		v[8];
+	int			i;
+
+	require_kind(m, CLM_PRED_NEXT, "next_purchase");
+	check_customer(m, x, t_x, T);
+	check_horizon(within);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+	clm_next_purchase(m->kind, m->par, within, x, t_x, T, &r);
+	v[0] = r.p_alive;
+	v[1] = r.p_within;
+	v[2] = r.median_wait;
+	v[3] = r.mean_wait;
+	v[4] = r.mean_interval;
+	v[5] = r.own_interval;
+	v[6] = r.population_interval;
+	v[7] = r.own_weight;
+	for (i = 0; i < 8; i++)
+	{
+		/* an infinite mean is a value (Infinity); NaN is not */
+		if (isnan(v[i]) || (i < 3 && !isfinite(v[i])))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("next_purchase is not finite for this model")));
+		values[i] = Float8GetDatum(v[i]);
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(clm_new_customer_purchases_sql);
+/* clm.new_customer_purchases(model, t): E[X(t)] of a customer just acquired */
+Datum
+clm_new_customer_purchases_sql(PG_FUNCTION_ARGS)
+{
+	ClmModel   *m = clm_model_get(PG_GETARG_DATUM(0));
+	double		t = PG_GETARG_FLOAT8(1);
+
+	require_kind(m, CLM_PRED_NEW_CUSTOMER, "new_customer_purchases");
+	check_horizon(t);
+	return finite_result(clm_new_customer_expected(m->kind, m->par, t), "new_customer_purchases");
 }

@@ -792,6 +792,30 @@ mbgnbd_discounted(const double *par, double disc, int horizon,
 	return clm_bg_discounted(1, par, disc, horizon, x, t_x, T);
 }
 
+/*
+ * BG/NBD new customer: E[X(t)] = (a+b-1)/(a-1) [1 - (alpha/(alpha+t))^r
+ * 2F1(r, b; a+b-1; t/(alpha+t))], the conditional expectation at x = t_x =
+ * T = 0 (P(alive) = 1 there), by the series of the 2F1 where it is
+ * accurate and by quadrature where it is not.
+ */
+static double
+bgnbd_new_customer(const double *par, double t)
+{
+	return clm_bg_expected(0, par, t, 0.0, 0.0, 0.0);
+}
+
+/*
+ * MBG/NBD new customer: E[X(t)] = b/(a-1) [1 - (alpha/(alpha+t))^r
+ * 2F1(r, b+1; a+b; t/(alpha+t))], the conditional expectation at x = t_x
+ * = T = 0 (P(alive) = b/(a+b) there: the dropout right after the first
+ * purchase).
+ */
+static double
+mbgnbd_new_customer(const double *par, double t)
+{
+	return clm_bg_expected(1, par, t, 0.0, 0.0, 0.0);
+}
+
 /* three start points of (x, t_x, T) models */
 static int
 bg_starts(const clm_obs *obs, int n, double starts[][CLM_MAX_PAR])
@@ -816,6 +840,8 @@ const clm_model_def clm_model_bgnbd = {
 	.p_k = bgnbd_p_k,
 	.p_none = bgnbd_p_none,
 	.discounted = bgnbd_discounted,
+	.gamma_rate = true,
+	.new_customer = bgnbd_new_customer,
 };
 
 const clm_model_def clm_model_mbgnbd = {
@@ -834,4 +860,6 @@ const clm_model_def clm_model_mbgnbd = {
 	.p_k = mbgnbd_p_k,
 	.p_none = mbgnbd_p_none,
 	.discounted = mbgnbd_discounted,
+	.gamma_rate = true,
+	.new_customer = mbgnbd_new_customer,
 };

@@ -460,6 +460,10 @@ clm_predict_applies(int kind, clm_prediction what)
 			return d->survival != NULL;
 		case CLM_PRED_DERT:
 			return d->dert != NULL;
+		case CLM_PRED_NEXT:
+			return d->gamma_rate;
+		case CLM_PRED_NEW_CUSTOMER:
+			return d->new_customer != NULL;
 	}
 	return false;
 }

@@ -122,6 +122,10 @@ typedef struct clm_model_def
 	double		(*spend) (const double *par, double x, double zbar);
 	double		(*survival) (const double *par, double t);
 	double		(*dert) (const double *par, double delta, double x, double t_x, double T);
+	/* purchases at a Poisson rate lambda ~ Gamma(par[0], par[1]) while alive */
+	bool		gamma_rate;
+	/* expected purchases in (0, t] of a customer just acquired */
+	double		(*new_customer) (const double *par, double t);
 } clm_model_def;
 
 /* the entries (one per model file) and the lookup by kind (NULL if unknown) */
@@ -232,7 +236,9 @@ typedef enum clm_prediction
 	CLM_PRED_SPEND,
 	CLM_PRED_CLV,
 	CLM_PRED_SURVIVAL,
-	CLM_PRED_DERT
+	CLM_PRED_DERT,
+	CLM_PRED_NEXT,
+	CLM_PRED_NEW_CUSTOMER
 } clm_prediction;
 extern bool clm_predict_applies(int kind, clm_prediction what);
 
@@ -252,5 +258,25 @@ extern double clm_sbg_survival(const double *par, double t);
 extern double clm_sbg_retention(const double *par, double t);
 extern double clm_paretonbd_dert(const double *par, double delta,
 								 double x, double t_x, double T);
+
+/*
+ * Next purchase and new customers (clm_next.c): models with a Gamma(r,
+ * alpha) purchase rate (clm_predict_applies(kind, CLM_PRED_NEXT)).  Times
+ * in the time unit of the fit; an infinite mean is INFINITY.
+ */
+typedef struct clm_next_purchase_result
+{
+	double		p_alive;
+	double		p_within;		/* P(at least one purchase in the next N) */
+	double		median_wait;	/* given alive (and staying alive) */
+	double		mean_wait;
+	double		mean_interval;	/* (alpha + T) / (r + x) */
+	double		own_interval;	/* T / x */
+	double		population_interval;	/* alpha / r */
+	double		own_weight;		/* T / (alpha + T) */
+} clm_next_purchase_result;
+extern void clm_next_purchase(int kind, const double *par, double N, double x,
+							  double t_x, double T, clm_next_purchase_result *out);
+extern double clm_new_customer_expected(int kind, const double *par, double t);
 
 #endif							/* CLM_MODELS_H */

@@ -705,6 +705,28 @@ pnbd_discounted(const double *par, double disc, int horizon,
 	return det;
 }
 
+/*
+ * Pareto/NBD new customer: E[X(t)] = r beta / (alpha (s-1)) [1 - (beta /
+ * (beta+t))^(s-1)] (Schmittlein, Morrison and Colombo 1987), r beta /
+ * alpha log(1 + t/beta) at s = 1; written with expm1 and log1p so that s
+ * near 1 and small t keep their digits.
+ */
+static double
+pnbd_new_customer(const double *par, double t)
+{
+	double		r = par[0],
+				alpha = par[1],
+				s = par[2],
+				beta = par[3];
+	double		lq = log1p(t / beta);
+
+	if (t <= 0)
+		return 0.0;
+	if (fabs(s - 1.0) * lq < 1e-10)
+		return r * beta / alpha * lq * (1.0 - 0.5 * (s - 1.0) * lq);
+	return r * beta / alpha * (-expm1(-(s - 1.0) * lq)) / (s - 1.0);
+}
+
 /* start points: those of BG/NBD with beta on the scale of T */
 static int
 pnbd_starts(const clm_obs *obs, int n, double starts[][CLM_MAX_PAR])
@@ -747,4 +769,6 @@ const clm_model_def clm_model_paretonbd = {
 	.p_none = clm_pnbd_p_none,
 	.discounted = pnbd_discounted,
 	.dert = clm_paretonbd_dert,
+	.gamma_rate = true,
+	.new_customer = pnbd_new_customer,
 };
