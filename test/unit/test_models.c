@@ -555,6 +555,61 @@ test_errors(void)
 	UNIT_CHECK(clm_predict_applies(CLM_KIND_PARETONBD, CLM_PRED_DERT));
 }
 
+/*
+ * The model table: every kind has a complete entry, found back by its name;
+ * next purchase and new customers by hand.
+ */
+static void
+test_model_table(void)
+{
+	int			k,
+				i;
+	double		bg[4] = {0.243, 4.414, 0.793, 2.426},
+				pn[4] = {0.5534, 10.5802, 0.6061, 11.6562};
+	clm_next_purchase_result n;
+	double		R = 0.243 + 2,
+				A = 4.414 + 38.86;
+
+	for (k = 1; k <= CLM_KIND_MAX; k++)
+	{
+		const clm_model_def *d = clm_model_get_def(k);
+
+		UNIT_CHECK(d != NULL && d->name != NULL && d->ll != NULL && d->check != NULL);
+		UNIT_CHECK(d->npar >= 1 && d->npar <= CLM_MAX_PAR);
+		UNIT_CHECK(clm_kind_from_name(d->name) == k);
+		for (i = 0; i < d->npar; i++)
+			UNIT_CHECK(d->par_names[i] != NULL);
+		/* CLV needs the expected purchases, the next purchase P(alive) and P(none) */
+		UNIT_CHECK(d->discounted == NULL || d->expected != NULL);
+		UNIT_CHECK(!d->gamma_rate || (d->p_alive != NULL && d->p_none != NULL));
+	}
+	UNIT_CHECK(clm_model_get_def(0) == NULL && clm_model_get_def(CLM_KIND_MAX + 1) == NULL);
+
+	/* BG/NBD next purchase by hand: R = r + x, A = alpha + T */
+	clm_next_purchase(CLM_KIND_BGNBD, bg, 10, 2, 30.43, 38.86, &n);
+	UNIT_CHECK_NEAR(n.p_within, n.p_alive * (1 - pow(A / (A + 10), R)), 1e-14);
+	UNIT_CHECK_NEAR(pow(A / (A + n.median_wait), R), 0.5, 1e-14);
+	UNIT_CHECK_NEAR(n.mean_wait, A / (R - 1), 1e-12);
+	UNIT_CHECK_NEAR(1 / n.mean_interval,
+					n.own_weight / n.own_interval + (1 - n.own_weight) / n.population_interval, 1e-14);
+	/* Pareto/NBD: death can only lower the chance of a purchase */
+	clm_next_purchase(CLM_KIND_PARETONBD, pn, 10, 2, 30.43, 38.86, &n);
+	UNIT_CHECK(n.p_within < n.p_alive * (1 - pow((10.5802 + 38.86) / (10.5802 + 48.86), 2.5534)));
+
+	/* new customers: the closed form against the conditional at x = t_x = T = 0 */
+	UNIT_CHECK_NEAR(clm_new_customer_expected(CLM_KIND_PARETONBD, pn, 39),
+					clm_expected_purchases(CLM_KIND_PARETONBD, pn, 39, 0, 0, 0), 1e-8);
+	{
+		double		p1[4] = {0.5, 10, 1, 12},
+					p2[4] = {0.5, 10, 1 + 1e-9, 12};
+
+		UNIT_CHECK_NEAR(clm_new_customer_expected(CLM_KIND_PARETONBD, p1, 39), 0.6 * log1p(39 / 12.0), 1e-14);
+		UNIT_CHECK_NEAR(clm_new_customer_expected(CLM_KIND_PARETONBD, p2, 39), 0.6 * log1p(39 / 12.0), 1e-9);
+	}
+	UNIT_CHECK(isnan(clm_new_customer_expected(CLM_KIND_GG, bg, 39)));
+	UNIT_CHECK(clm_new_customer_expected(CLM_KIND_BGNBD, bg, 0) == 0);
+}
+
 /* entry point called by main() */
 void
 test_models_run(void)
@@ -567,6 +622,7 @@ test_models_run(void)
 	test_predictions();
 	test_stress();
 	test_errors();
+	test_model_table();
 	test_models_series_run();
 	test_models_heavy_series_run();
 }
