@@ -53,6 +53,9 @@ SELECT name FROM clm.track('cr.orders', 'customer_id', 'occurred_at', 'amount',
                            target_schema => 'cr_crm', name => 'cr', settings => '{"as_of": "2025-01-01"}');
 SELECT customer_id, last_purchase, days_since_last_purchase, stage FROM cr_crm.customers ORDER BY 1;
 
+CREATE ROLE cr_reader;
+GRANT USAGE ON SCHEMA clm, cr TO cr_reader;
+SELECT clm.grant_reader('cr', 'cr_reader');
 CREATE TABLE messages (customer_id bigint, sent_at timestamptz, channel text, campaign text, opened boolean);
 -- B: two emails this week (email cap 2 per 7 days reached; frees 12-27 + 7 = 01-03)
 -- E: three messages in 30 days on three channels (all-channel cap 3 per 30
@@ -92,6 +95,16 @@ SELECT k.kind, k.channel, b.customer_id, b.next_allowed,
        clm.contactable('cr', k.channel, k.kind, 'cr_rules') b
  WHERE NOT b.contactable AND b.next_allowed IS NOT NULL
  ORDER BY 1, 2, 3;
+-- a reader of the source (clm.grant_reader, given before the contacts were
+-- registered) may call clm.contactable: it reads customers and contacts with
+-- the reader's rights; after clm.revoke_reader it may not
+SET ROLE cr_reader;
+SELECT customer_id, contactable FROM clm.contactable('cr', 'email', rule_set => 'cr_rules') ORDER BY 1;
+RESET ROLE;
+SELECT clm.revoke_reader('cr', 'cr_reader');
+SET ROLE cr_reader;
+SELECT cr_err($$SELECT * FROM clm.contactable('cr', 'email', rule_set => 'cr_rules')$$);
+RESET ROLE;
 -- errors
 SELECT cr_err($$SELECT * FROM clm.contactable('cr', 'email', rule_set => 'nope')$$);
 SELECT cr_err($$SELECT * FROM clm.contactable('cr', 'email', 'newsletter')$$);
@@ -168,3 +181,6 @@ SELECT clm.untrack('cr');
 SELECT clm.untrack('cr_sim');
 DELETE FROM clm.contact_rule_set WHERE name = 'cr_rules';
 DROP SCHEMA cr CASCADE;
+REVOKE USAGE ON SCHEMA clm FROM cr_reader;
+DROP OWNED BY cr_reader;
+DROP ROLE cr_reader;

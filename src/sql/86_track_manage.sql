@@ -14,7 +14,8 @@ BEGIN
         RAISE EXCEPTION 'clm.grant_reader: role "%" does not exist', reader USING ERRCODE = '42704';
     END IF;
     EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', r.target_schema, reader);
-    FOREACH v IN ARRAY @extschema@.track_views(true) LOOP
+    -- (and the contact and audience relations, 87_contact.sql)
+    FOREACH v IN ARRAY @extschema@.track_views(true) || @extschema@.contact_reader_relations(r.target_schema) LOOP
         EXECUTE format('GRANT SELECT ON %I.%I TO %I', r.target_schema, v, reader);
     END LOOP;
     UPDATE @extschema@.tracked_source ts SET readers = array_append(array_remove(readers, reader), reader)
@@ -38,7 +39,7 @@ BEGIN
     IF reader IS NULL OR NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = reader) THEN
         RAISE EXCEPTION 'clm.revoke_reader: role "%" does not exist', reader USING ERRCODE = '42704';
     END IF;
-    FOREACH v IN ARRAY @extschema@.track_views(true) LOOP
+    FOREACH v IN ARRAY @extschema@.track_views(true) || @extschema@.contact_reader_relations(r.target_schema) LOOP
         EXECUTE format('REVOKE SELECT ON %I.%I FROM %I', r.target_schema, v, reader);
     END LOOP;
     EXECUTE format('REVOKE USAGE ON SCHEMA %I FROM %I', r.target_schema, reader);

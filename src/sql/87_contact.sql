@@ -155,6 +155,38 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.contact_refresh(@extschema@.tracked_source, boolean) IS 'internal: merges the queued messages of a tracked source into its contacts table (or reloads them all); called by clm.refresh and clm.rebuild under the refresh lock';
 
+-- The relations of contacts and audiences that readers of a tracked source
+-- see (those that exist in its schema).
+CREATE FUNCTION @extschema@.contact_reader_relations(t name)
+    RETURNS text[] LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+    SELECT coalesce(array_agg(v.rel ORDER BY v.ord), '{}')
+      FROM unnest(ARRAY['contacts', 'contact_pressure', 'contact_response_rates', 'contact_best',
+                        'audience_members', 'audience_changes']) WITH ORDINALITY AS v(rel, ord)
+     WHERE to_regclass(format('%I.%I', t, v.rel)) IS NOT NULL
+$fn$;
+COMMENT ON FUNCTION @extschema@.contact_reader_relations(name) IS 'internal: the contact and audience tables and views of a tracked source''s schema that clm.grant_reader gives SELECT on';
+
+-- Gives the readers of a tracked source SELECT on its contact and audience relations.
+CREATE FUNCTION @extschema@.contact_grant_readers(r @extschema@.tracked_source)
+    RETURNS void LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    rd name;
+    v text;
+BEGIN
+    FOREACH rd IN ARRAY r.readers LOOP
+        CONTINUE WHEN NOT EXISTS (SELECT FROM pg_roles WHERE rolname = rd);
+        FOREACH v IN ARRAY @extschema@.contact_reader_relations(r.target_schema) LOOP
+            EXECUTE format('GRANT SELECT ON %I.%I TO %I', r.target_schema, v, rd);
+        END LOOP;
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.contact_grant_readers(@extschema@.tracked_source) IS 'internal: gives the roles of clm.grant_reader SELECT on the contact and audience relations of a tracked source (clm.track_contacts and clm.track_audiences call it)';
+
 -- Registers a table of messages sent with a tracked source.
 CREATE FUNCTION @extschema@.track_contacts(source_name text, contacts regclass,
     customer_column name, time_column name, channel_column name DEFAULT NULL,
@@ -279,6 +311,7 @@ BEGIN
                        'clm_contact_invalidate_' || tag, contacts, t);
     END IF;
     PERFORM @extschema@.contact_create_views(r);
+    PERFORM @extschema@.contact_grant_readers(r);
     n := @extschema@.contact_refresh(r, true);
     RETURN n;
 END

@@ -81,6 +81,7 @@ BEGIN
         at timestamptz NOT NULL)$q$, t, @extschema@.track_base_type(r.source, r.customer_column));
     EXECUTE format('COMMENT ON TABLE %I.audience_changes IS %L', t,
         'each change of audience membership, once, in change_id order: read the rows after the last one synced, then clm.acknowledge_audience_changes');
+    PERFORM @extschema@.contact_grant_readers(r);
     RETURN @extschema@.audience_refresh(r);
 END
 $fn$;
