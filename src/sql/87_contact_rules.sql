@@ -130,6 +130,7 @@ CREATE FUNCTION @extschema@.contactable(source_name text, channel text, kind tex
     RETURNS TABLE (customer_id text, contactable boolean, reason text, next_allowed date)
     LANGUAGE plpgsql STABLE
     SET search_path = pg_catalog, pg_temp
+    SET jit = off
 AS $fn$
 DECLARE
     r @extschema@.tracked_source := @extschema@.track_lookup(source_name);
@@ -158,18 +159,31 @@ BEGIN
         EXECUTE format('SELECT max(as_of) FROM %I.customers', t) INTO day;
     END IF;
     RETURN QUERY EXECUTE format($q$
-WITH caps AS (
+WITH caps AS MATERIALIZED (
     SELECT k.ord, k.c->>'channel' AS channel, (k.c->>'days')::int AS days, (k.c->>'max')::int AS mx
       FROM pg_catalog.jsonb_array_elements(coalesce($3->'caps', '[]')) WITH ORDINALITY AS k(c, ord)
      WHERE k.c->>'channel' IS NULL OR k.c->>'channel' = $2),
+recent AS MATERIALIZED (
+    -- the messages of the longest cap window, read once
+    SELECT s.customer_id, s.sent_day, s.channel FROM %1$I.contacts s
+     WHERE s.sent_day > $1 - (SELECT pg_catalog.max(days) FROM caps) AND s.sent_day <= $1),
+lastn AS (
+    -- the last n messages on the channel with a known response, per customer
+    SELECT z.customer_id, pg_catalog.count(*) AS n, pg_catalog.bool_or(z.responded) AS answered
+      FROM (SELECT s.customer_id, s.responded,
+                   pg_catalog.row_number() OVER (PARTITION BY s.customer_id ORDER BY s.sent_at DESC) AS rn
+              FROM %1$I.contacts s
+             WHERE ($3->>'churned_unresponsive') IS NOT NULL AND s.channel = $2 AND s.sent_day <= $1
+               AND s.responded IS NOT NULL) z
+     WHERE z.rn <= ($3->>'churned_unresponsive')::int
+     GROUP BY z.customer_id),
 hits AS (
     -- the caps each customer has reached, and the day each frees: the day the
     -- (n - max + 1)-th oldest message of the window leaves it
     SELECT s.customer_id, k.ord, k.channel, k.days, k.mx,
            (pg_catalog.array_agg(s.sent_day ORDER BY s.sent_day))[pg_catalog.count(*) - k.mx + 1] + k.days AS frees
       FROM caps k
-      JOIN %1$I.contacts s ON s.sent_day > $1 - k.days AND s.sent_day <= $1
-                          AND (k.channel IS NULL OR s.channel = k.channel)
+      JOIN recent s ON s.sent_day > $1 - k.days AND (k.channel IS NULL OR s.channel = k.channel)
      GROUP BY s.customer_id, k.ord, k.channel, k.days, k.mx
     HAVING pg_catalog.count(*) >= k.mx),
 firsthit AS (
@@ -182,13 +196,9 @@ x AS (
     SELECT c.customer_id, c.stage, c.last_purchase, f.reason AS cap_reason, f.frees,
            c.last_purchase + ($3->>'quiet_days_after_purchase')::int AS quiet_end,
            CASE WHEN $4 = 'promotion' THEN c.last_purchase + ($3->>'promotion_quiet_days')::int END AS promo_end,
-           c.stage = 'churned' AND ($3->>'churned_unresponsive') IS NOT NULL
-             AND (SELECT pg_catalog.count(*) = ($3->>'churned_unresponsive')::int AND NOT pg_catalog.bool_or(z.responded)
-                    FROM (SELECT s.responded FROM %1$I.contacts s
-                           WHERE s.customer_id = c.customer_id AND s.channel = $2 AND s.sent_day <= $1
-                             AND s.responded IS NOT NULL
-                           ORDER BY s.sent_at DESC LIMIT ($3->>'churned_unresponsive')::int) z) AS unresponsive
-      FROM %1$I.customers c LEFT JOIN firsthit f ON f.customer_id = c.customer_id),
+           coalesce(c.stage = 'churned' AND l.n = ($3->>'churned_unresponsive')::int AND NOT l.answered, false) AS unresponsive
+      FROM %1$I.customers c LEFT JOIN firsthit f ON f.customer_id = c.customer_id
+      LEFT JOIN lastn l ON l.customer_id = c.customer_id),
 y AS (
     SELECT x.*,
            CASE WHEN x.unresponsive
