@@ -26,7 +26,9 @@ END $$;
 -- of <target>.customers (but profile_changed_at) with the clm functions called
 -- directly on the profiles of table prof (customer_id, p), with the given
 -- breakpoints, population gap, purchase model and spend model and the default
--- settings (rfm11, stage rules, 52 weeks, 10% a year, margin 1, half-life 30).
+-- settings (rfm11, stage rules, 52 weeks, 10% a year, margin 1, half-life 30),
+-- rounded as the table keeps them (days and money 2 decimals, probabilities and
+-- expected counts 4; CLV from the unrounded expected spend).
 -- Returns one row per column with mismatches, and one for missing or extra
 -- customers: no row = everything equal.
 CREATE FUNCTION tt_customers_diff(target name, prof regclass, as_of date, bp clm.rfm_breakpoints,
@@ -39,17 +41,17 @@ WITH e AS (
            sm.transactions, sm.recency_days, sm.tenure_days, sm.days_since_last_purchase,
            round(sm.monetary, 4) AS monetary,   -- the table keeps 4 decimals
            sm.total_spend, sm.first_seen, sm.last_seen, sm.active_days, sm.days_since_last_seen,
-           sm.mean_gap_days,
+           round(sm.mean_gap_days::numeric, 2)::float8 AS mean_gap_days,
            sc.r_score, sc.f_score, sc.m_score, sc.rfm_code,
            (clm.rfm_segment(sc.r_score, sc.f_score, sc.m_score, 'rfm11')).segment AS rfm_segment,
-           st.stage, st.reason AS stage_reason, st.expected_gap_days,
-           clm.p_alive($4, b.x, b.t_x, b.t) AS p_alive,
-           clm.churn_probability($4, b.x, b.t_x, b.t) AS churn_probability,
-           clm.expected_purchases($4, 30 / 7.0, b.x, b.t_x, b.t) AS expected_purchases_30d,
-           clm.expected_purchases($4, 90 / 7.0, b.x, b.t_x, b.t) AS expected_purchases_90d,
-           clm.expected_purchases($4, 365 / 7.0, b.x, b.t_x, b.t) AS expected_purchases_365d,
-           es.expected_spend,
-           clm.clv($4, 52, power(1.10::float8, 7 / 365.25) - 1, 1.0, es.expected_spend, b.x, b.t_x, b.t) AS clv,
+           st.stage, st.reason AS stage_reason, round(st.expected_gap_days::numeric, 2)::float8 AS expected_gap_days,
+           round(clm.p_alive($4, b.x, b.t_x, b.t)::numeric, 4)::float8 AS p_alive,
+           round(clm.churn_probability($4, b.x, b.t_x, b.t)::numeric, 4)::float8 AS churn_probability,
+           round(clm.expected_purchases($4, 30 / 7.0, b.x, b.t_x, b.t)::numeric, 4)::float8 AS expected_purchases_30d,
+           round(clm.expected_purchases($4, 90 / 7.0, b.x, b.t_x, b.t)::numeric, 4)::float8 AS expected_purchases_90d,
+           round(clm.expected_purchases($4, 365 / 7.0, b.x, b.t_x, b.t)::numeric, 4)::float8 AS expected_purchases_365d,
+           round(es.expected_spend::numeric, 2)::float8 AS expected_spend,
+           round(clm.clv($4, 52, power(1.10::float8, 7 / 365.25) - 1, 1.0, es.expected_spend, b.x, b.t_x, b.t)::numeric, 2)::float8 AS clv,
            clm.preferred_channel(d.p, $1, 30) AS preferred_channel
       FROM %s d
            CROSS JOIN LATERAL clm.summary(d.p, $1) sm
@@ -170,9 +172,12 @@ SELECT stage, customers FROM trk.stage_counts_daily WHERE day = '2024-12-31' ORD
 SELECT stage, count(*) FROM trk.customers GROUP BY stage ORDER BY stage;
 
 -- lifecycle_weekly = clm.lifecycle directly (52 weeks to as_of, any event, Monday weeks),
--- whole weeks only: the week of Monday 2024-12-30 has not ended on as_of and is left out
+-- whole weeks only: the week of Monday 2024-12-30 has not ended on as_of and is left out;
+-- pulse rounded to 4 decimals
 WITH direct AS (
-    SELECT l.* FROM clm.lifecycle_rows((SELECT clm.lifecycle(p, date '2024-12-31' - 7 * 52, '2024-12-31', 'week', 1, false, 1)
+    SELECT l.period_start, l.new_customers, l.returning_customers, l.resurrecting_customers,
+           l.dormant_customers, l.active_customers, round(l.pulse::numeric, 4)::float8 AS pulse
+      FROM clm.lifecycle_rows((SELECT clm.lifecycle(p, date '2024-12-31' - 7 * 52, '2024-12-31', 'week', 1, false, 1)
                                          FROM d_prof)) l
      WHERE l.period_start + 6 <= date '2024-12-31'),
 v AS (SELECT week_start AS period_start, new_customers, returning_customers, resurrecting_customers,
@@ -182,9 +187,11 @@ SELECT (SELECT count(*) FROM v) AS weeks,
        (SELECT count(*) FROM (SELECT * FROM direct EXCEPT ALL SELECT * FROM v) b) AS lifecycle_mismatches,
        (SELECT sum(active_customers) FROM v) > 0 AS has_active;
 
--- cohort_retention_monthly = clm.retention directly (24 months of cohorts)
+-- cohort_retention_monthly = clm.retention directly (24 months of cohorts),
+-- retention_rate rounded to 4 decimals
 WITH direct AS (
-    SELECT r.cohort, r.period_offset, r.cohort_customers, r.retained_customers, r.retention_rate, r.revenue
+    SELECT r.cohort, r.period_offset, r.cohort_customers, r.retained_customers,
+           round(r.retention_rate::numeric, 4)::float8 AS retention_rate, r.revenue
       FROM clm.retention_rows((SELECT clm.retention(p, '2022-12-01', '2024-12-31', 'month') FROM d_prof)) r
      WHERE r.cohort IS NOT NULL),
 v AS (SELECT cohort, month_offset, cohort_customers, retained_customers, retention_rate, revenue
@@ -212,15 +219,17 @@ SELECT (SELECT count(*) FROM v) AS cells, (SELECT sum(customers) FROM v) AS cust
          WHERE coalesce(v.customers, 0) <> coalesce(p.customers, 0)) AS pair_count_mismatches,
        (SELECT bool_and(from_day = '2024-10-02' AND to_day = '2024-12-31') FROM trk.stage_transitions) AS days_ok;
 
--- segment_summary = GROUP BY over the customers table
+-- segment_summary = GROUP BY over the customers table (CLV to 2 decimals,
+-- churn probability to 4)
 CREATE FUNCTION tt_segment_mismatches(target name) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE n bigint;
 BEGIN
     EXECUTE format($q$
 WITH direct AS (
     SELECT coalesce(rfm_segment, 'no purchase') AS segment, count(*) AS customers,
-           coalesce(sum(total_spend), 0) AS revenue, avg(clv) AS mean_clv, sum(clv) AS total_clv,
-           avg(churn_probability) AS mean_churn_probability,
+           coalesce(sum(total_spend), 0) AS revenue, round(avg(clv)::numeric, 2)::float8 AS mean_clv,
+           round(sum(clv)::numeric, 2)::float8 AS total_clv,
+           round(avg(churn_probability)::numeric, 4)::float8 AS mean_churn_probability,
            count(*) FILTER (WHERE stage = 'at_risk') AS at_risk_customers
       FROM %1$I.customers GROUP BY 1),
 v AS (SELECT segment, customers, revenue, mean_clv, total_clv, mean_churn_probability, at_risk_customers
@@ -233,13 +242,21 @@ SELECT tt_segment_mismatches('trk') AS segment_mismatches,
        (SELECT count(*) FROM trk.segment_summary) AS segments,
        (SELECT sum(customers) FROM trk.segment_summary) AS customers;
 
--- models = the direct fits
+-- models = the direct fits; parameters and standard errors shown to 6
+-- significant digits (each within 5e-6 of the fit's, relative, and equal to
+-- its value printed with 6 significant digits), log-likelihood, AIC and BIC
+-- to 2 decimals (AIC and BIC computed here from the fit's log-likelihood)
 SELECT v.role, v.kind, v.model::text = (CASE v.role WHEN 'purchase' THEN d.m ELSE d.g END)::text AS model_ok,
-       v.parameters = (clm.model_info(CASE v.role WHEN 'purchase' THEN d.m ELSE d.g END)).parameters AS parameters_ok,
+       (SELECT bool_and(abs(x.s - x.e) <= 5e-6 * abs(x.e) AND x.s::text = to_char(x.e, '9.99999EEEE')::float8::text)
+          FROM unnest(v.parameters || v.std_errors, i.parameters || i.std_errors) x(s, e)) AS parameters_ok,
+       cardinality(v.parameters) = cardinality(i.parameters) AND cardinality(v.std_errors) = cardinality(i.std_errors) AS counts_ok,
+       v.log_likelihood = round(i.log_likelihood::numeric, 2)::float8
+         AND v.aic = round((2 * cardinality(i.parameters) - 2 * i.log_likelihood)::numeric, 2)::float8
+         AND v.bic = round((cardinality(i.parameters) * ln(i.n_customers) - 2 * i.log_likelihood)::numeric, 2)::float8 AS fit_figures_ok,
        v.n_customers = CASE v.role WHEN 'purchase' THEN (SELECT count(*) FROM d_prof, clm.btyd_inputs(p, '2024-12-31') b WHERE b.x IS NOT NULL)
                                    ELSE (SELECT count(*) FROM d_prof, clm.btyd_inputs(p, '2024-12-31') b WHERE b.x > 0 AND b.mean_spend > 0) END AS n_ok,
        v.converged, v.error, v.aic IS NOT NULL AS aic_set, v.as_of
-  FROM trk.models v, d_fit d ORDER BY v.role;
+  FROM trk.models v, d_fit d, clm.model_info(CASE v.role WHEN 'purchase' THEN d.m ELSE d.g END) i ORDER BY v.role;
 
 -- every materialised view has its unique index (REFRESH ... CONCURRENTLY needs it)
 SELECT c.relname, c.relkind, (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid AND i.indisunique) AS unique_indexes

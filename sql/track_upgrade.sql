@@ -32,6 +32,9 @@ INSERT INTO fev VALUES (1, '2024-12-01 10:00+00', 30, 'web'), (2, '2024-12-01 11
 SELECT clm.pending_events('up_ev') AS ev_queued, clm.pending_events('up_fev') AS fev_queued;
 SELECT p.pronamespace::regnamespace AS schema, p.proname FROM pg_trigger g JOIN pg_proc p ON p.oid = g.tgfoid
  WHERE g.tgrelid IN ('ev'::regclass, 'fev'::regclass) ORDER BY 1, 2;
+-- 0.1's views: the partial week of as_of (Wednesday 2025-01-01) in lifecycle_weekly, unrounded figures
+SELECT max(week_start) AS last_week, (SELECT max(length(pulse::text)) FROM clm_ev.lifecycle_weekly) > 6 AS long_pulse
+  FROM clm_ev.lifecycle_weekly;
 
 ALTER EXTENSION clm UPDATE;
 SELECT extversion, extnamespace::regnamespace AS schema FROM pg_extension WHERE extname = 'clm';
@@ -43,6 +46,28 @@ SELECT count(*) AS functions_left FROM pg_proc WHERE pronamespace IN ('clm_ev'::
 SELECT attname FROM pg_attribute WHERE attrelid = 'clm_fev.clm_pending'::regclass AND attnum > 0 ORDER BY attnum;
 -- upgrading again changes nothing
 SELECT count(*) AS changes FROM clm.tracked_source ts, clm.upgrade_tracked(ts.name);
+-- the views were made again: whole weeks only, figures rounded, comments as
+-- clm.track_views_docs, owned as the customers table, not extension members;
+-- the customers columns' comments are this version's
+CREATE FUNCTION view_state(t name) RETURNS TABLE (views bigint, other_owner bigint, members bigint, stale_comments bigint,
+                                                   stale_customers_comments bigint)
+LANGUAGE sql AS $f$
+    SELECT count(*), count(*) FILTER (WHERE k.relowner <> (SELECT relowner FROM pg_class WHERE oid = format('%I.customers', t)::regclass)),
+           count(*) FILTER (WHERE EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = k.oid AND d.deptype = 'e')),
+           (SELECT count(*) FROM clm.track_views_docs() x
+             WHERE CASE WHEN x.col IS NULL THEN obj_description(format('%I.%I', t, x.rel)::regclass, 'pg_class')
+                        ELSE col_description(format('%I.%I', t, x.rel)::regclass,
+                                             (SELECT attnum FROM pg_attribute WHERE attrelid = format('%I.%I', t, x.rel)::regclass AND attname = x.col))
+                   END IS DISTINCT FROM x.doc),
+           (SELECT count(*) FROM clm.track_customers_columns() x
+             WHERE col_description(format('%I.customers', t)::regclass,
+                                   (SELECT attnum FROM pg_attribute WHERE attrelid = format('%I.customers', t)::regclass AND attname = x.col))
+                   IS DISTINCT FROM x.doc)
+      FROM pg_class k WHERE k.relnamespace = t::regnamespace AND k.relkind = 'm'
+$f$;
+SELECT * FROM view_state('clm_ev') UNION ALL SELECT * FROM view_state('clm_fev');
+SELECT max(week_start) AS last_week, bool_and(pulse IS NULL OR pulse = round(pulse::numeric, 4)::float8) AS pulse_rounded
+  FROM clm_ev.lifecycle_weekly;
 -- the events queued under 0.1 are still queued
 SELECT clm.pending_events('up_ev') AS ev_queued, clm.pending_events('up_fev') AS fev_queued;
 
@@ -85,6 +110,38 @@ SELECT name, action FROM clm.rebuild('up_ev') UNION ALL SELECT name, action FROM
 SELECT * FROM same('ev', 'clm_ev', 'true');
 SELECT * FROM same('fev', 'clm_fev', 'amount > 20');
 SELECT name, customers = (SELECT count(DISTINCT customer_id) FROM ev) AS ev_ok FROM clm.tracked_sources WHERE name = 'up_ev';
+-- after the rebuild the customers rows are rounded as a fresh source's, and
+-- segment_summary is this version's: CLV to 2 decimals, churn probability to
+-- 4, the lifecycle stage at_risk only (0.1 added lapsed)
+SELECT count(*) AS customers,
+       count(*) FILTER (WHERE p_alive <> round(p_alive::numeric, 4)::float8 OR clv <> round(clv::numeric, 2)::float8
+                           OR expected_spend <> round(expected_spend::numeric, 2)::float8) AS unrounded,
+       count(*) FILTER (WHERE stage IN ('at_risk', 'lapsed')) > count(*) FILTER (WHERE stage = 'at_risk') AS some_lapsed
+  FROM clm_ev.customers;
+SELECT count(*) AS segment_mismatches FROM (
+    (SELECT segment, mean_clv, total_clv, mean_churn_probability, at_risk_customers FROM clm_ev.segment_summary
+     EXCEPT ALL
+     SELECT coalesce(rfm_segment, 'no purchase'), round(avg(clv)::numeric, 2)::float8, round(sum(clv)::numeric, 2)::float8,
+            round(avg(churn_probability)::numeric, 4)::float8, count(*) FILTER (WHERE stage = 'at_risk')
+       FROM clm_ev.customers GROUP BY 1)
+    UNION ALL
+    (SELECT coalesce(rfm_segment, 'no purchase'), round(avg(clv)::numeric, 2)::float8, round(sum(clv)::numeric, 2)::float8,
+            round(avg(churn_probability)::numeric, 4)::float8, count(*) FILTER (WHERE stage = 'at_risk')
+       FROM clm_ev.customers GROUP BY 1
+     EXCEPT ALL
+     SELECT segment, mean_clv, total_clv, mean_churn_probability, at_risk_customers FROM clm_ev.segment_summary)) x;
+
+-- a view that another object depends on is kept, with a warning, until that
+-- object is gone (a changed comment stands for a view of an older version)
+COMMENT ON MATERIALIZED VIEW clm_ev.segment_summary IS 'older';
+CREATE VIEW mine_top AS SELECT segment, mean_clv FROM clm_ev.segment_summary;
+SET client_min_messages = warning;
+SELECT clm.upgrade_tracked('up_ev');
+SET client_min_messages = error;
+SELECT obj_description('clm_ev.segment_summary'::regclass, 'pg_class') AS kept_comment;
+DROP VIEW mine_top;
+SELECT clm.upgrade_tracked('up_ev');
+SELECT * FROM view_state('clm_ev');
 
 -- untrack removes what 0.1 made too
 SELECT clm.untrack('up_ev'), clm.untrack('up_fev');

@@ -60,8 +60,8 @@ VALUES
   '(x.sm).days_since_last_seen',
   'as_of - last_seen (days)'),
  ('mean_gap_days', 'double precision',
-  '(x.sm).mean_gap_days',
-  'mean gap between purchase days = recency_days / frequency (days)'),
+  'round((x.sm).mean_gap_days::numeric, 2)::float8',
+  'mean gap between purchase days = recency_days / frequency (days, rounded to 2 decimals)'),
  ('r_score', 'integer',
   '(x.sc).r_score',
   'RFM recency score, 1 (longest ago) to n (most recent), population breakpoints of the last refit'),
@@ -84,29 +84,29 @@ VALUES
   '(x.st).reason',
   'why the customer is in that stage, in words'),
  ('expected_gap_days', 'double precision',
-  '(x.st).expected_gap_days',
-  'the customer''s expected gap between purchases, shrunk toward the population''s (days)'),
+  'round((x.st).expected_gap_days::numeric, 2)::float8',
+  'the customer''s expected gap between purchases, shrunk toward the population''s (days, rounded to 2 decimals)'),
  ('p_alive', 'double precision',
-  '@extschema@.p_alive(x.model, (x.b).x, (x.b).t_x, (x.b).t)',
-  'probability that the customer is still active, from the fitted purchase model (0 to 1)'),
+  'round(@extschema@.p_alive(x.model, (x.b).x, (x.b).t_x, (x.b).t)::numeric, 4)::float8',
+  'probability that the customer is still active, from the fitted purchase model (0 to 1, rounded to 4 decimals)'),
  ('churn_probability', 'double precision',
-  '@extschema@.churn_probability(x.model, (x.b).x, (x.b).t_x, (x.b).t)',
-  '1 - p_alive (0 to 1)'),
+  'round(@extschema@.churn_probability(x.model, (x.b).x, (x.b).t_x, (x.b).t)::numeric, 4)::float8',
+  '1 - p_alive (0 to 1, rounded to 4 decimals)'),
  ('expected_purchases_30d', 'double precision',
-  '@extschema@.expected_purchases(x.model, 30 / 7.0, (x.b).x, (x.b).t_x, (x.b).t)',
-  'expected purchase days in the next 30 days (count)'),
+  'round(@extschema@.expected_purchases(x.model, 30 / 7.0, (x.b).x, (x.b).t_x, (x.b).t)::numeric, 4)::float8',
+  'expected purchase days in the next 30 days (count, rounded to 4 decimals)'),
  ('expected_purchases_90d', 'double precision',
-  '@extschema@.expected_purchases(x.model, 90 / 7.0, (x.b).x, (x.b).t_x, (x.b).t)',
-  'expected purchase days in the next 90 days (count)'),
+  'round(@extschema@.expected_purchases(x.model, 90 / 7.0, (x.b).x, (x.b).t_x, (x.b).t)::numeric, 4)::float8',
+  'expected purchase days in the next 90 days (count, rounded to 4 decimals)'),
  ('expected_purchases_365d', 'double precision',
-  '@extschema@.expected_purchases(x.model, 365 / 7.0, (x.b).x, (x.b).t_x, (x.b).t)',
-  'expected purchase days in the next 365 days (count)'),
+  'round(@extschema@.expected_purchases(x.model, 365 / 7.0, (x.b).x, (x.b).t_x, (x.b).t)::numeric, 4)::float8',
+  'expected purchase days in the next 365 days (count, rounded to 4 decimals)'),
  ('expected_spend', 'double precision',
-  'x.spend',
-  'expected spend per purchase day, Gamma-Gamma conditional mean (currency units; NULL when refunds make the mean repeat spend zero or negative)'),
+  'round(x.spend::numeric, 2)::float8',
+  'expected spend per purchase day, Gamma-Gamma conditional mean (currency units, rounded to 2 decimals; NULL when refunds make the mean repeat spend zero or negative)'),
  ('clv', 'double precision',
-  '@extschema@.clv(x.model, {horizon}, {weekly_rate}, {margin}::float8, x.spend, (x.b).x, (x.b).t_x, (x.b).t)',
-  'customer lifetime value over clv_horizon_weeks: margin x expected spend x discounted expected purchases (currency units)'),
+  'round(@extschema@.clv(x.model, {horizon}, {weekly_rate}, {margin}::float8, x.spend, (x.b).x, (x.b).t_x, (x.b).t)::numeric, 2)::float8',
+  'customer lifetime value over clv_horizon_weeks: margin x expected spend (unrounded) x discounted expected purchases (currency units, rounded to 2 decimals)'),
  ('preferred_channel', 'text',
   '@extschema@.preferred_channel(x.profile, x.as_of, {half_life}::float8)',
   'channel with the highest recency-weighted engagement (clm.preferred_channel)'),
@@ -166,6 +166,75 @@ AS $fn$
 $fn$;
 COMMENT ON FUNCTION @extschema@.track_customers_list() IS 'internal: the column names of a tracked source''s customers table, in order, as SQL text (for INSERT column lists)';
 
+-- The documentation of a tracked source's materialised views: one row per
+-- view (col NULL) and per column.  clm.track_create_views comments the views
+-- with it, and clm.upgrade_tracked makes a source's views again when their
+-- comments differ from it: a version that changes what a view computes says
+-- so in its comment here.
+CREATE FUNCTION @extschema@.track_views_docs(OUT rel name, OUT col name, OUT doc text)
+    RETURNS SETOF record LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+VALUES
+    ('stage_counts_daily', NULL::name, 'customers in each lifecycle stage on each of the last stage_days days (stage as clm.stage, rules of the tracked source)'),
+    ('stage_counts_daily', 'day', 'the day (date)'),
+    ('stage_counts_daily', 'stage', 'lifecycle stage'),
+    ('stage_counts_daily', 'customers', 'customers in that stage at the end of the day (count)'),
+    ('stage_counts_daily', 'as_of', 'day of the last refit (date)'),
+    ('lifecycle_weekly', NULL, 'new, returning, resurrecting and dormant customers per whole week (clm.lifecycle, any event counts as activity); a week appears once it has ended, on or before as_of, as months do in cohort_retention_monthly'),
+    ('lifecycle_weekly', 'week_start', 'first day of the week (date; week_start setting, 1 = Monday)'),
+    ('lifecycle_weekly', 'new_customers', 'customers whose first event ever is in the week (count)'),
+    ('lifecycle_weekly', 'returning_customers', 'customers active in the week and in the week before (count)'),
+    ('lifecycle_weekly', 'resurrecting_customers', 'customers active in the week, inactive the week before and active in some earlier week (count)'),
+    ('lifecycle_weekly', 'dormant_customers', 'customers active the week before and inactive in this week (count)'),
+    ('lifecycle_weekly', 'active_customers', 'customers with an event in the week (count)'),
+    ('lifecycle_weekly', 'pulse', '(new + resurrecting) / dormant (ratio, rounded to 4 decimals; NULL with no dormant customer)'),
+    ('lifecycle_weekly', 'as_of', 'day of the last refit (date)'),
+    ('cohort_retention_monthly', NULL, 'monthly cohorts by first purchase: customers who bought again in each later month (clm.retention, exact period)'),
+    ('cohort_retention_monthly', 'cohort', 'month of the first purchase (date, first of the month)'),
+    ('cohort_retention_monthly', 'month_offset', 'months after the cohort month (0 = the cohort month)'),
+    ('cohort_retention_monthly', 'cohort_customers', 'customers in the cohort (count)'),
+    ('cohort_retention_monthly', 'retained_customers', 'cohort customers with a purchase in that month (count)'),
+    ('cohort_retention_monthly', 'retention_rate', 'retained_customers / cohort_customers (0 to 1, rounded to 4 decimals)'),
+    ('cohort_retention_monthly', 'revenue', 'net spend of the cohort in that month (currency units)'),
+    ('cohort_retention_monthly', 'as_of', 'day of the last refit (date); only months ended by then are shown'),
+    ('stage_transitions', NULL, 'customers by stage on from_day and stage on to_day (the last transition_days days); none = no event yet'),
+    ('stage_transitions', 'from_stage', 'stage on from_day (none = no event yet)'),
+    ('stage_transitions', 'to_stage', 'stage on to_day'),
+    ('stage_transitions', 'customers', 'customers making that move (count)'),
+    ('stage_transitions', 'from_day', 'start of the window (date)'),
+    ('stage_transitions', 'to_day', 'end of the window (date)'),
+    ('segment_summary', NULL, 'one row per RFM segment: customers, revenue, CLV and churn risk (from the customers table)'),
+    ('segment_summary', 'segment', 'RFM segment (no purchase = customers with activity only)'),
+    ('segment_summary', 'customers', 'customers in the segment (count)'),
+    ('segment_summary', 'revenue', 'their total net spend to date (currency units)'),
+    ('segment_summary', 'mean_clv', 'mean of the customers'' clv (currency units, rounded to 2 decimals)'),
+    ('segment_summary', 'total_clv', 'sum of the customers'' clv (currency units, rounded to 2 decimals)'),
+    ('segment_summary', 'mean_churn_probability', 'mean of the customers'' churn_probability (0 to 1, rounded to 4 decimals)'),
+    ('segment_summary', 'at_risk_customers', 'customers of the segment in the lifecycle stage at_risk (count; the RFM segment "at risk" is another notion)'),
+    ('segment_summary', 'as_of', 'day of the customers rows (date)'),
+    ('models', NULL, 'the fitted models of the last refit and their fit quality: purchase model (model setting) and Gamma-Gamma spend model'),
+    ('models', 'role', 'purchase (BG/NBD, MBG/NBD or Pareto/NBD, time unit week) or spend (Gamma-Gamma)'),
+    ('models', 'kind', 'model kind (clm.model_info)'),
+    ('models', 'parameter_names', 'names of the parameters'),
+    ('models', 'parameters', 'maximum-likelihood estimates (rates per week; rounded to 6 significant digits, the model column keeps them exact)'),
+    ('models', 'std_errors', 'standard errors from the Hessian (rounded to 6 significant digits)'),
+    ('models', 'log_likelihood', 'log-likelihood at the estimates (rounded to 2 decimals)'),
+    ('models', 'n_customers', 'customers in the fit (count)'),
+    ('models', 'n_distinct', 'distinct input tuples in the fit (count)'),
+    ('models', 'converged', 'true if the optimiser converged'),
+    ('models', 'iterations', 'optimiser iterations'),
+    ('models', 'message', 'optimiser message'),
+    ('models', 'aic', 'Akaike information criterion = 2k - 2 log-likelihood (unrounded log-likelihood; rounded to 2 decimals)'),
+    ('models', 'bic', 'Bayesian information criterion = k ln(n) - 2 log-likelihood (unrounded log-likelihood; rounded to 2 decimals)'),
+    ('models', 'error', 'why the model could not be fitted (NULL if it was)'),
+    ('models', 'fitted_at', 'when the fit ran (timestamptz)'),
+    ('models', 'fit_seconds', 'duration of the refit (seconds, rounded to milliseconds)'),
+    ('models', 'as_of', 'calibration end of the fit (date)'),
+    ('models', 'model', 'the fitted clm.model value, for clm.p_alive, clm.clv and the other predictions')
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_views_docs() IS 'internal: the comments of a tracked source''s materialised views and their columns (col NULL: the view''s own)';
+
 -- Creates (or re-creates) the population materialised views of a tracked source.
 -- (jit = off here and in the refit, customers, refresh and rebuild functions:
 -- their statements spend their time in clm's C functions, which JIT cannot
@@ -181,6 +250,12 @@ DECLARE
     t name := r.target_schema;
     s jsonb := r.settings;
     stage_args text := @extschema@.track_stage_args(s);
+    -- an array of double precision rounded to 6 significant digits (zeros,
+    -- infinities, NaN and NULLs kept), NULL for NULL
+    sig6 text := $s$CASE WHEN %1$s IS NOT NULL THEN ARRAY(
+        SELECT CASE WHEN u.v = 0 OR u.v IN ('Infinity', '-Infinity', 'NaN') THEN u.v
+                    ELSE round(u.v::numeric, 5 - floor(log(abs(u.v)::numeric))::integer)::float8 END
+          FROM unnest(%1$s) WITH ORDINALITY u(v, o) ORDER BY u.o) END$s$;
     c record;
 BEGIN
     IF @extschema@.track_act_as(r, 'clm.track') THEN
@@ -202,7 +277,7 @@ $q$, t, (s->>'stage_days')::int, stage_args);
     EXECUTE format($q$
 CREATE MATERIALIZED VIEW %1$I.lifecycle_weekly AS
 SELECT l.period_start AS week_start, l.new_customers, l.returning_customers, l.resurrecting_customers,
-       l.dormant_customers, l.active_customers, l.pulse, a.as_of
+       l.dormant_customers, l.active_customers, round(l.pulse::numeric, 4)::float8 AS pulse, a.as_of
   FROM (SELECT @extschema@.lifecycle(p.profile, f.as_of - 7 * %2$s, f.as_of, 'week', 1, false, %3$s) AS c
           FROM %1$I.profiles p CROSS JOIN %1$I.clm_fit f) agg
        CROSS JOIN LATERAL @extschema@.lifecycle_rows(agg.c) l
@@ -214,7 +289,7 @@ $q$, t, (s->>'lifecycle_weeks')::int, (s->>'week_start')::int);
     EXECUTE format($q$
 CREATE MATERIALIZED VIEW %1$I.cohort_retention_monthly AS
 SELECT r.cohort, r.period_offset AS month_offset, r.cohort_customers, r.retained_customers,
-       r.retention_rate, r.revenue, a.as_of
+       round(r.retention_rate::numeric, 4)::float8 AS retention_rate, r.revenue, a.as_of
   FROM (SELECT @extschema@.retention(p.profile,
                    (date_trunc('month', f.as_of) - interval '%2$s months')::date, f.as_of, 'month') AS c
           FROM %1$I.profiles p CROSS JOIN %1$I.clm_fit f) agg
@@ -240,9 +315,9 @@ CREATE MATERIALIZED VIEW %1$I.segment_summary AS
 SELECT coalesce(c.rfm_segment, 'no purchase') AS segment,
        count(*) AS customers,
        coalesce(sum(c.total_spend), 0) AS revenue,
-       avg(c.clv) AS mean_clv,
-       sum(c.clv) AS total_clv,
-       avg(c.churn_probability) AS mean_churn_probability,
+       round(avg(c.clv)::numeric, 2)::float8 AS mean_clv,
+       round(sum(c.clv)::numeric, 2)::float8 AS total_clv,
+       round(avg(c.churn_probability)::numeric, 4)::float8 AS mean_churn_probability,
        count(*) FILTER (WHERE c.stage = 'at_risk') AS at_risk_customers,
        max(c.as_of) AS as_of
   FROM %1$I.customers c
@@ -250,79 +325,26 @@ SELECT coalesce(c.rfm_segment, 'no purchase') AS segment,
 $q$, t);
     EXECUTE format('CREATE UNIQUE INDEX ON %I.segment_summary (segment)', t);
 
+    -- figures rounded for reading (the model column keeps the exact fit):
+    -- parameters and standard errors to 6 significant digits, likelihoods
+    -- and criteria to 2 decimals, the duration to milliseconds
     EXECUTE format($q$
 CREATE MATERIALIZED VIEW %1$I.models AS
-SELECT m.role, i.kind, i.parameter_names, i.parameters, i.std_errors, i.log_likelihood,
+SELECT m.role, i.kind, i.parameter_names, %2$s AS parameters, %3$s AS std_errors,
+       round(i.log_likelihood::numeric, 2)::float8 AS log_likelihood,
        i.n_customers, i.n_distinct, i.converged, i.iterations, i.message,
-       2 * cardinality(i.parameters) - 2 * i.log_likelihood AS aic,
-       cardinality(i.parameters) * ln(greatest(i.n_customers, 1)) - 2 * i.log_likelihood AS bic,
-       m.error, f.fitted_at, f.fit_seconds, f.as_of, m.model
+       round((2 * cardinality(i.parameters) - 2 * i.log_likelihood)::numeric, 2)::float8 AS aic,
+       round((cardinality(i.parameters) * ln(greatest(i.n_customers, 1)) - 2 * i.log_likelihood)::numeric, 2)::float8 AS bic,
+       m.error, f.fitted_at, round(f.fit_seconds::numeric, 3)::float8 AS fit_seconds, f.as_of, m.model
   FROM %1$I.clm_fit f
        CROSS JOIN LATERAL (VALUES ('purchase', f.model, f.model_error),
                                   ('spend', f.spend_model, f.spend_model_error)) m(role, model, error)
        LEFT JOIN LATERAL @extschema@.model_info(m.model) i ON true
-$q$, t);
+$q$, t, format(sig6, 'i.parameters'), format(sig6, 'i.std_errors'));
     EXECUTE format('CREATE UNIQUE INDEX ON %I.models (role)', t);
 
     -- documentation of every view and column
-    FOR c IN SELECT * FROM (VALUES
-        ('stage_counts_daily', NULL, 'customers in each lifecycle stage on each of the last stage_days days (stage as clm.stage, rules of the tracked source)'),
-        ('stage_counts_daily', 'day', 'the day (date)'),
-        ('stage_counts_daily', 'stage', 'lifecycle stage'),
-        ('stage_counts_daily', 'customers', 'customers in that stage at the end of the day (count)'),
-        ('stage_counts_daily', 'as_of', 'day of the last refit (date)'),
-        ('lifecycle_weekly', NULL, 'new, returning, resurrecting and dormant customers per whole week (clm.lifecycle, any event counts as activity); a week appears once it has ended, on or before as_of, as months do in cohort_retention_monthly'),
-        ('lifecycle_weekly', 'week_start', 'first day of the week (date; week_start setting, 1 = Monday)'),
-        ('lifecycle_weekly', 'new_customers', 'customers whose first event ever is in the week (count)'),
-        ('lifecycle_weekly', 'returning_customers', 'customers active in the week and in the week before (count)'),
-        ('lifecycle_weekly', 'resurrecting_customers', 'customers active in the week, inactive the week before and active in some earlier week (count)'),
-        ('lifecycle_weekly', 'dormant_customers', 'customers active the week before and inactive in this week (count)'),
-        ('lifecycle_weekly', 'active_customers', 'customers with an event in the week (count)'),
-        ('lifecycle_weekly', 'pulse', '(new + resurrecting) / dormant (ratio; NULL with no dormant customer)'),
-        ('lifecycle_weekly', 'as_of', 'day of the last refit (date)'),
-        ('cohort_retention_monthly', NULL, 'monthly cohorts by first purchase: customers who bought again in each later month (clm.retention, exact period)'),
-        ('cohort_retention_monthly', 'cohort', 'month of the first purchase (date, first of the month)'),
-        ('cohort_retention_monthly', 'month_offset', 'months after the cohort month (0 = the cohort month)'),
-        ('cohort_retention_monthly', 'cohort_customers', 'customers in the cohort (count)'),
-        ('cohort_retention_monthly', 'retained_customers', 'cohort customers with a purchase in that month (count)'),
-        ('cohort_retention_monthly', 'retention_rate', 'retained_customers / cohort_customers (0 to 1)'),
-        ('cohort_retention_monthly', 'revenue', 'net spend of the cohort in that month (currency units)'),
-        ('cohort_retention_monthly', 'as_of', 'day of the last refit (date); only months ended by then are shown'),
-        ('stage_transitions', NULL, 'customers by stage on from_day and stage on to_day (the last transition_days days); none = no event yet'),
-        ('stage_transitions', 'from_stage', 'stage on from_day (none = no event yet)'),
-        ('stage_transitions', 'to_stage', 'stage on to_day'),
-        ('stage_transitions', 'customers', 'customers making that move (count)'),
-        ('stage_transitions', 'from_day', 'start of the window (date)'),
-        ('stage_transitions', 'to_day', 'end of the window (date)'),
-        ('segment_summary', NULL, 'one row per RFM segment: customers, revenue, CLV and churn risk (from the customers table)'),
-        ('segment_summary', 'segment', 'RFM segment (no purchase = customers with activity only)'),
-        ('segment_summary', 'customers', 'customers in the segment (count)'),
-        ('segment_summary', 'revenue', 'their total net spend to date (currency units)'),
-        ('segment_summary', 'mean_clv', 'mean CLV (currency units)'),
-        ('segment_summary', 'total_clv', 'sum of CLV (currency units)'),
-        ('segment_summary', 'mean_churn_probability', 'mean churn probability (0 to 1)'),
-        ('segment_summary', 'at_risk_customers', 'customers of the segment in the lifecycle stage at_risk (count; the RFM segment "at risk" is another notion)'),
-        ('segment_summary', 'as_of', 'day of the customers rows (date)'),
-        ('models', NULL, 'the fitted models of the last refit and their fit quality: purchase model (model setting) and Gamma-Gamma spend model'),
-        ('models', 'role', 'purchase (BG/NBD, MBG/NBD or Pareto/NBD, time unit week) or spend (Gamma-Gamma)'),
-        ('models', 'kind', 'model kind (clm.model_info)'),
-        ('models', 'parameter_names', 'names of the parameters'),
-        ('models', 'parameters', 'maximum-likelihood estimates (rates per week)'),
-        ('models', 'std_errors', 'standard errors from the Hessian'),
-        ('models', 'log_likelihood', 'log-likelihood at the estimates'),
-        ('models', 'n_customers', 'customers in the fit (count)'),
-        ('models', 'n_distinct', 'distinct input tuples in the fit (count)'),
-        ('models', 'converged', 'true if the optimiser converged'),
-        ('models', 'iterations', 'optimiser iterations'),
-        ('models', 'message', 'optimiser message'),
-        ('models', 'aic', 'Akaike information criterion = 2k - 2 log-likelihood'),
-        ('models', 'bic', 'Bayesian information criterion = k ln(n) - 2 log-likelihood'),
-        ('models', 'error', 'why the model could not be fitted (NULL if it was)'),
-        ('models', 'fitted_at', 'when the fit ran (timestamptz)'),
-        ('models', 'fit_seconds', 'duration of the refit (seconds)'),
-        ('models', 'as_of', 'calibration end of the fit (date)'),
-        ('models', 'model', 'the fitted clm.model value, for clm.p_alive, clm.clv and the other predictions')
-    ) v(rel, col, doc) LOOP
+    FOR c IN SELECT * FROM @extschema@.track_views_docs() LOOP
         IF c.col IS NULL THEN
             EXECUTE format('COMMENT ON MATERIALIZED VIEW %I.%I IS %L', t, c.rel, c.doc);
         ELSE

@@ -164,7 +164,12 @@ GRANT SELECT ON @extschema@.tracked_sources TO PUBLIC;
 -- functions 0.1 made in the target schema (dropped); the queue of a source
 -- with a filter gets its source_row column and the queue's customer id its
 -- base type; columns of clm.track_customers_columns that the customers table
--- lacks are added (filled at the next refit or rebuild).  DDL only: it runs
+-- lacks are added (filled at the next refit or rebuild) and the comments of
+-- the others follow the catalog (values computed as there from the next refit
+-- or rebuild on); materialised views whose comments differ from
+-- clm.track_views_docs (a view or column whose meaning changed) are made
+-- again, as the owner (clm.track_create_views), and kept out of the
+-- extension; a view other objects depend on is kept, with a warning.  Runs
 -- none of the owner's SQL, so the update may run it as any role.  Returns
 -- what it changed, or nothing.
 CREATE FUNCTION @extschema@.upgrade_tracked(source_name text)
@@ -178,6 +183,7 @@ DECLARE
     q regclass := to_regclass(format('%I.clm_pending', t));
     c record;
     base text;
+    v text;
 BEGIN
     IF r.incremental AND q IS NOT NULL AND to_regclass(r.source::text) IS NOT NULL THEN
         IF EXISTS (SELECT 1 FROM pg_trigger g
@@ -217,6 +223,46 @@ BEGIN
             EXECUTE format('COMMENT ON COLUMN %I.customers.%I IS %L', t, c.col, c.doc);
             RETURN NEXT 'customers column ' || c.col;
         END LOOP;
+        FOR c IN SELECT x.col, x.doc FROM @extschema@.track_customers_columns() x
+                   JOIN pg_attribute a ON a.attrelid = format('%I.customers', t)::regclass
+                                      AND a.attname = x.col AND NOT a.attisdropped
+                  WHERE pg_catalog.col_description(a.attrelid, a.attnum) IS DISTINCT FROM x.doc
+                  ORDER BY a.attnum LOOP
+            EXECUTE format('COMMENT ON COLUMN %I.customers.%I IS %L', t, c.col, c.doc);
+            RETURN NEXT 'customers comment ' || c.col;
+        END LOOP;
+    END IF;
+    -- the materialised views, made again if one is missing or its comments
+    -- (what it computes) are not this version's
+    IF to_regclass(format('%I.clm_fit', t)) IS NOT NULL AND to_regclass(format('%I.customers', t)) IS NOT NULL
+       AND EXISTS (SELECT 1 FROM @extschema@.track_views_docs() d
+                          LEFT JOIN pg_class k ON k.relname = d.rel AND k.relkind = 'm'
+                                              AND k.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = t)
+                          LEFT JOIN pg_attribute a ON a.attrelid = k.oid AND a.attname = d.col AND NOT a.attisdropped
+                    WHERE k.oid IS NULL
+                       OR (d.col IS NULL AND pg_catalog.obj_description(k.oid, 'pg_class') IS DISTINCT FROM d.doc)
+                       OR (d.col IS NOT NULL AND (a.attnum IS NULL
+                                                  OR pg_catalog.col_description(k.oid, a.attnum) IS DISTINCT FROM d.doc))) THEN
+        BEGIN
+            FOREACH v IN ARRAY ARRAY['models', 'segment_summary', 'stage_transitions', 'cohort_retention_monthly',
+                                     'lifecycle_weekly', 'stage_counts_daily'] LOOP
+                EXECUTE format('DROP MATERIALIZED VIEW IF EXISTS %I.%I', t, v);
+            END LOOP;
+            PERFORM @extschema@.track_create_views(r);
+            -- made inside ALTER EXTENSION ... UPDATE they would be members
+            -- of the extension: they belong to the source, as after clm.track
+            FOR c IN SELECT k.relname, e.extname FROM pg_class k
+                       JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = k.oid AND d.deptype = 'e'
+                       JOIN pg_extension e ON e.oid = d.refobjid
+                      WHERE k.relnamespace = (SELECT n.oid FROM pg_namespace n WHERE n.nspname = t) AND k.relkind = 'm' LOOP
+                EXECUTE format('ALTER EXTENSION %I DROP MATERIALIZED VIEW %I.%I', c.extname, t, c.relname);
+            END LOOP;
+            RETURN NEXT 'views';
+        EXCEPTION WHEN dependent_objects_still_exist THEN
+            RAISE WARNING 'the views of tracked source "%" are kept as they were: other objects depend on them', r.name
+                USING DETAIL = SQLERRM,
+                      HINT = format('Drop the objects that depend on them, then run clm.upgrade_tracked(%L).', r.name);
+        END;
     END IF;
 END
 $fn$;

@@ -949,14 +949,15 @@ BEGIN
     EXECUTE format($q$
 CREATE TEMPORARY TABLE clm_report_lifecycle AS
 SELECT l.period_start AS week_start, l.new_customers, l.returning_customers, l.resurrecting_customers,
-       l.dormant_customers, l.active_customers, l.pulse
+       l.dormant_customers, l.active_customers, round(l.pulse::numeric, 4)::float8 AS pulse
   FROM (SELECT @extschema@.lifecycle(p.profile, f.as_of - 7 * %1$s, f.as_of, 'week', 1, false, %2$s) AS c
           FROM pg_temp.profiles p CROSS JOIN pg_temp.clm_fit f) agg
        CROSS JOIN LATERAL @extschema@.lifecycle_rows(agg.c) l$q$,
         (s->>'lifecycle_weeks')::int, (s->>'week_start')::int);
     EXECUTE format($q$
 CREATE TEMPORARY TABLE clm_report_cohorts AS
-SELECT r.cohort, r.period_offset AS month_offset, r.cohort_customers, r.retained_customers, r.retention_rate, r.revenue
+SELECT r.cohort, r.period_offset AS month_offset, r.cohort_customers, r.retained_customers,
+       round(r.retention_rate::numeric, 4)::float8 AS retention_rate, r.revenue
   FROM (SELECT @extschema@.retention(p.profile, (date_trunc('month', f.as_of) - interval '%1$s months')::date, f.as_of, 'month') AS c
           FROM pg_temp.profiles p CROSS JOIN pg_temp.clm_fit f) agg
        CROSS JOIN LATERAL @extschema@.retention_rows(agg.c) r
@@ -971,8 +972,8 @@ SELECT coalesce(r.from_stage, 'none') AS from_stage, coalesce(r.to_stage, 'none'
        CROSS JOIN (SELECT as_of FROM pg_temp.clm_fit) a$q$, (s->>'transition_days')::int, stage_args);
     CREATE TEMPORARY TABLE clm_report_segments AS
     SELECT coalesce(c.rfm_segment, 'no purchase') AS segment, count(*) AS customers,
-           coalesce(sum(c.total_spend), 0) AS revenue, avg(c.clv) AS mean_clv,
-           avg(c.churn_probability) AS mean_churn_probability,
+           coalesce(sum(c.total_spend), 0) AS revenue, round(avg(c.clv)::numeric, 2)::float8 AS mean_clv,
+           round(avg(c.churn_probability)::numeric, 4)::float8 AS mean_churn_probability,
            count(*) FILTER (WHERE c.stage = 'at_risk') AS at_risk_customers
       FROM pg_temp.clm_report_customers c GROUP BY 1;
     CREATE TEMPORARY TABLE clm_report_models AS
