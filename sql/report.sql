@@ -91,7 +91,8 @@ SELECT k.id, k.shown, abs(k.value - v.value) <= 1e-9 * abs(v.value) AS equal, ab
                   FROM regexp_matches(html, '<dd id="kpi-([a-z0-9_]+)" data-value="([^"]*)">([^<]*)</dd>', 'g') m) k
        JOIN (SELECT 'customers' AS id, count(*)::numeric AS value FROM rep.customers
              UNION ALL SELECT 'active', count(*) FROM rep.customers WHERE stage IN ('new', 'active', 'reactivated')
-             UNION ALL SELECT 'at_risk', count(*) FROM rep.customers WHERE stage IN ('at_risk', 'lapsed')
+             UNION ALL SELECT 'at_risk', count(*) FROM rep.customers WHERE stage = 'at_risk'
+             UNION ALL SELECT 'lapsed', count(*) FROM rep.customers WHERE stage = 'lapsed'
              UNION ALL SELECT 'churned', count(*) FROM rep.customers WHERE stage = 'churned'
              UNION ALL SELECT 'prospects', count(*) FROM rep.customers WHERE stage = 'prospect'
              UNION ALL SELECT 'purchases_90d', sum(expected_purchases_90d)::numeric FROM rep.customers

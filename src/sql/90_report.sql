@@ -206,7 +206,8 @@ g AS (
 SELECT jsonb_build_object(
     'headline', (SELECT jsonb_build_object('customers', coalesce(sum(n), 0),
                                            'active', coalesce(sum(n) FILTER (WHERE stage IN ('new', 'active', 'reactivated')), 0),
-                                           'at_risk', coalesce(sum(n) FILTER (WHERE stage IN ('at_risk', 'lapsed')), 0),
+                                           'at_risk', coalesce(sum(n) FILTER (WHERE stage = 'at_risk'), 0),
+                                           'lapsed', coalesce(sum(n) FILTER (WHERE stage = 'lapsed'), 0),
                                            'churned', coalesce(sum(n) FILTER (WHERE stage = 'churned'), 0),
                                            'prospects', coalesce(sum(n) FILTER (WHERE stage = 'prospect'), 0),
                                            'purchases_90d', sum(p90), 'revenue_90d', sum(rev), 'total_clv', sum(clv),
@@ -242,12 +243,13 @@ BEGIN
     FOR k IN SELECT * FROM (VALUES
         (1, 'customers', 'Customers', 'customers in the table (count)'),
         (2, 'active', 'Active', 'stage new, active or reactivated (count)'),
-        (3, 'at_risk', 'At risk', 'stage at_risk or lapsed (count)'),
-        (4, 'churned', 'Churned', 'stage churned (count)'),
-        (5, 'prospects', 'Prospects', 'stage prospect: activity, no purchase yet (count)'),
-        (6, 'purchases_90d', 'Expected purchases, next 90 days', 'sum of expected_purchases_90d (purchase days)'),
-        (7, 'revenue_90d', 'Expected revenue, next 90 days', 'sum of expected_purchases_90d x expected_spend (currency units)'),
-        (8, 'total_clv', format('Total CLV, %s weeks', horizon_weeks), 'sum of clv (currency units)')
+        (3, 'at_risk', 'At risk', 'stage at_risk: overdue by their own rhythm, not yet lapsed (count)'),
+        (4, 'lapsed', 'Lapsed', 'stage lapsed: overdue beyond the at_risk window, not yet churned (count)'),
+        (5, 'churned', 'Churned', 'stage churned (count)'),
+        (6, 'prospects', 'Prospects', 'stage prospect: activity, no purchase yet (count)'),
+        (7, 'purchases_90d', 'Expected purchases, next 90 days', 'sum of expected_purchases_90d (purchase days)'),
+        (8, 'revenue_90d', 'Expected revenue, next 90 days', 'sum of expected_purchases_90d x expected_spend (currency units)'),
+        (9, 'total_clv', format('Total CLV, %s weeks', horizon_weeks), 'sum of clv (currency units)')
     ) v(i, id, label, doc) ORDER BY i LOOP
         kpis := kpis || format(E'<div><dt title="%s">%s</dt><dd id="kpi-%s" data-value="%s">%s</dd></div>\n',
                                k.doc, @extschema@.html_escape(k.label), k.id,
@@ -606,7 +608,7 @@ SELECT segment::text AS segment, customers, revenue, mean_clv, mean_churn_probab
                                  @extschema@.report_num(100 * r.revenue_share, 1), @extschema@.report_num(r.mean_clv, 2),
                                  @extschema@.report_num(r.mean_churn_probability, 3), @extschema@.report_num(r.at_risk_customers));
         END LOOP;
-        seg := format(E'<h3 id="segments-h">Segment summary</h3>\n<table id="segments" aria-labelledby="segments-h"><thead><tr><th scope="col">segment</th><th scope="col">customers</th><th scope="col">share (%%)</th><th scope="col">revenue to date (currency)</th><th scope="col">revenue share (%%)</th><th scope="col">mean CLV (currency)</th><th scope="col">mean churn probability</th><th scope="col">at risk or lapsed</th></tr></thead><tbody>\n%s</tbody></table>',
+        seg := format(E'<h3 id="segments-h">Segment summary</h3>\n<table id="segments" aria-labelledby="segments-h"><thead><tr><th scope="col">segment</th><th scope="col">customers</th><th scope="col">share (%%)</th><th scope="col">revenue to date (currency)</th><th scope="col">revenue share (%%)</th><th scope="col">mean CLV (currency)</th><th scope="col">mean churn probability</th><th scope="col">at risk (stage)</th></tr></thead><tbody>\n%s</tbody></table>',
                       seg);
     END IF;
     RETURN @extschema@.report_section('rfm', 'RFM grid and segments', grid || E'\n' || seg);
