@@ -204,6 +204,12 @@ SELECT c.well_formed, c.self_contained, c.sections,
        html LIKE '%<h1>Mine &amp; &lt;yours&gt;</h1>%' AS title
   FROM (SELECT clm.report_profiles('myprofiles', '2024-07-01', '{"rfm_map": "grid10"}', 'Mine & <yours>', 'cid', 'p') AS html) x,
        rep_checks(x.html) c;
+-- whole weeks only, as the tracked source's lifecycle_weekly: as of Wednesday
+-- 2024-07-03 the last week shown is that of Monday 2024-06-24 (the week of
+-- 2024-07-01 has not ended), 52 weeks
+SELECT max(w) AS last_week, count(*) AS weeks
+  FROM (SELECT clm.report_profiles('myprofiles', '2024-07-03', NULL, NULL, 'cid', 'p') AS html) x,
+       LATERAL (SELECT m[1]::date AS w FROM regexp_matches(x.html, '<g class="week" data-week="([0-9-]+)">', 'g') m) k;
 \set VERBOSITY sqlstate
 SELECT clm.report_profiles(NULL);
 SELECT clm.report_profiles('myprofiles');

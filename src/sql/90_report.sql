@@ -364,7 +364,7 @@ SELECT (row_number() OVER (ORDER BY week_start) - 1)::int AS i, week_start, new_
               FROM (VALUES ('c-new', 70, 'new'), ('c-returning', 150, 'returning'), ('c-resurrecting', 250, 'resurrecting'),
                            ('c-dormant', 365, 'dormant (below the axis)'), ('d-pulse', 540, 'pulse ratio (right axis)')) l(cls, lx, lab));
     RETURN @extschema@.report_section('lifecycle', 'Lifecycle: customers per week',
-        format(E'<figure>\n%s\n<figcaption class="note">Customers with any event in the week: new (first event ever), returning (active the week before too), resurrecting (inactive the week before, active earlier) above the axis; dormant (active the week before, not in this week) below. Pulse = (new + resurrecting) / dormant; above 1 the active base grows. Last week shown (%s, may be partial): pulse %s.</figcaption>\n</figure>\n<table class="sr-only"><caption>Lifecycle counts per week (the data of the chart)</caption><thead><tr><th scope="col">week starting</th><th scope="col">new</th><th scope="col">returning</th><th scope="col">resurrecting</th><th scope="col">dormant</th><th scope="col">active</th><th scope="col">pulse</th></tr></thead><tbody>\n%s</tbody></table>',
+        format(E'<figure>\n%s\n<figcaption class="note">Customers with any event in the week: new (first event ever), returning (active the week before too), resurrecting (inactive the week before, active earlier) above the axis; dormant (active the week before, not in this week) below. Pulse = (new + resurrecting) / dormant; above 1 the active base grows. Last week shown (%s, the last whole week): pulse %s.</figcaption>\n</figure>\n<table class="sr-only"><caption>Lifecycle counts per week (the data of the chart)</caption><thead><tr><th scope="col">week starting</th><th scope="col">new</th><th scope="col">returning</th><th scope="col">resurrecting</th><th scope="col">dormant</th><th scope="col">active</th><th scope="col">pulse</th></tr></thead><tbody>\n%s</tbody></table>',
                @extschema@.report_svg('lifecycle', 760, 320, 'Lifecycle counts per week: new, returning and resurrecting customers above the axis, dormant below, with the pulse ratio', body),
                lastw.week_start, @extschema@.report_num(lastw.pulse, 2), rows));
 END
@@ -954,7 +954,9 @@ SELECT l.period_start AS week_start, l.new_customers, l.returning_customers, l.r
        l.dormant_customers, l.active_customers, round(l.pulse::numeric, 4)::float8 AS pulse
   FROM (SELECT @extschema@.lifecycle(p.profile, f.as_of - 7 * %1$s, f.as_of, 'week', 1, false, %2$s) AS c
           FROM pg_temp.profiles p CROSS JOIN pg_temp.clm_fit f) agg
-       CROSS JOIN LATERAL @extschema@.lifecycle_rows(agg.c) l$q$,
+       CROSS JOIN LATERAL @extschema@.lifecycle_rows(agg.c) l
+       CROSS JOIN (SELECT as_of FROM pg_temp.clm_fit) a
+ WHERE l.period_start + 6 <= a.as_of$q$,
         (s->>'lifecycle_weeks')::int, (s->>'week_start')::int);
     EXECUTE format($q$
 CREATE TEMPORARY TABLE clm_report_cohorts AS
