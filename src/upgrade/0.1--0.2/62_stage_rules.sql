@@ -1,0 +1,1 @@
+../../sql/62_stage_rules.sql
