@@ -7,8 +7,12 @@
 # The install script clm--$(EXTVERSION).sql is assembled from src/sql/*.sql
 # (one file per capability, concatenated in name order); the upgrade script
 # from the previous version, clm--$(PREVVERSION)--$(EXTVERSION).sql, from
-# src/upgrade/$(PREVVERSION)--$(EXTVERSION)/*.sql.  Released install and
-# upgrade scripts (clm--0.1.sql, ...) are kept as they were released.
+# src/upgrade/$(PREVVERSION)--$(EXTVERSION)/*.sql (new objects come from links
+# to their src/sql file, changed ones from a fragment of their own).  Released
+# install and upgrade scripts (clm--0.1.sql, ...) are kept as they were
+# released: when a version is released, its assembled scripts are committed as
+# files (as clm--0.1.sql was) and the fragment folder goes, so that a later
+# change to src/sql cannot change an upgrade script that users already ran.
 
 EXTENSION   = clm
 EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" clm.control)
