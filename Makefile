@@ -13,12 +13,19 @@
 # released: when a version is released, its assembled scripts are committed as
 # files (as clm--0.1.sql was) and the fragment folder goes, so that a later
 # change to src/sql cannot change an upgrade script that users already ran.
+# Released and frozen: clm--0.1.sql, clm--0.2.sql, clm--0.1--0.2.sql (installed
+# through DATA, untouched by make clean).  At the next release (0.3): commit
+# the assembled clm--0.3.sql and clm--0.2--0.3.sql as files, remove
+# src/upgrade/0.2--0.3 and their lines in .gitignore, set default_version in
+# clm.control to the next version and PREVVERSION here to 0.3, start
+# src/upgrade/0.3--NEXT with a head and a link to src/sql/01_guard.sql, and
+# test both update paths (test/upgrade, docs/upgrading.md).
 
 EXTENSION   = clm
 EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" clm.control)
 MODULE_big  = clm
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/core/*.c)))
-PREVVERSION = 0.1
+PREVVERSION = 0.2
 UPGRADE     = clm--$(PREVVERSION)--$(EXTVERSION).sql
 DATA_built  = clm--$(EXTVERSION).sql $(UPGRADE)
 DATA        = $(filter-out $(DATA_built),$(wildcard clm--*.sql clm--*.control))

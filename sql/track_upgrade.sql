@@ -37,7 +37,8 @@ SELECT max(week_start) AS last_week, (SELECT max(length(pulse::text)) FROM clm_e
   FROM clm_ev.lifecycle_weekly;
 
 ALTER EXTENSION clm UPDATE;
-SELECT extversion, extnamespace::regnamespace AS schema FROM pg_extension WHERE extname = 'clm';
+SELECT e.extversion = a.default_version AS default_version, e.extnamespace::regnamespace AS schema
+  FROM pg_extension e JOIN pg_available_extensions a ON a.name = e.extname WHERE e.extname = 'clm';
 -- the triggers now call the extension's functions; 0.1's per-source ones are gone
 SELECT g.tgrelid::regclass AS source, p.pronamespace::regnamespace AS schema, p.proname, g.tgnargs
   FROM pg_trigger g JOIN pg_proc p ON p.oid = g.tgfoid

@@ -1,9 +1,10 @@
 
 -- Security guard of the install script and of the upgrade scripts (this file
--- is src/upgrade/0.1--0.2/01_guard.sql too, a link: the Makefile assembles it
--- into both).  See docs/upgrading.md, "Trusted install".  clm is trusted: a
--- database owner without superuser may run CREATE EXTENSION clm and, as the
--- extension's owner, ALTER EXTENSION clm UPDATE; the script then runs as the
+-- is src/upgrade/0.2--0.3/01_guard.sql too, a link: the Makefile assembles it
+-- into both; the released clm--0.1--0.2.sql holds 0.2's copy).  See
+-- docs/upgrading.md, "Trusted install".  clm is trusted: a database owner
+-- without superuser may run CREATE EXTENSION clm and, as the extension's
+-- owner, ALTER EXTENSION clm UPDATE; the script then runs as the
 -- bootstrap superuser, and must not be steerable by objects that role controls:
 --  * the schema @extschema@ may exist before CREATE EXTENSION, and belongs to
 --    the installing role afterwards (CREATE EXTENSION creates it as that

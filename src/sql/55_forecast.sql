@@ -1,7 +1,7 @@
 
 -- Next purchase and a new customer's forecast (src/model_predict.c,
 -- src/core/clm_next.c; docs/models.md, "Next purchase" and "New customers").
--- New in 0.2: src/upgrade/0.1--0.2/55_forecast.sql is a link to this file.
+-- New in 0.2 (clm--0.1--0.2.sql holds it as released).
 CREATE FUNCTION @extschema@.next_purchase(model @extschema@.model, within float8,
 	x float8, t_x float8, "T" float8,
 	OUT p_alive float8, OUT p_purchase_within float8, OUT median_wait float8,

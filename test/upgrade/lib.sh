@@ -37,3 +37,15 @@ SQL
         bad "$3: $(echo "$out" | grep -c '^DIFF ') of $n values or answers differ (first ones above)"
     fi
 }
+
+# The released versions, each of which must update to the current one (the
+# default version of the installed clm.control): every test of test/upgrade
+# runs for each.  A release appends its version here (docs/upgrading.md).
+RELEASED="0.1 0.2"
+CURRENT=$(psql -X -At -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'clm'")
+[ -n "$CURRENT" ] || { echo "FAILED: clm is not installed (no default version)"; exit 1; }
+for v in $RELEASED; do
+    [ "$v" != "$CURRENT" ] || { echo "FAILED: the current version $CURRENT is listed as released in test/upgrade/lib.sh"; exit 1; }
+done
+# dbname BASE VERSION: BASE_VERSION without dots (one database per released version)
+dbname() { echo "${1}_$(echo "$2" | tr -d .)"; }

@@ -1,42 +1,51 @@
 #!/bin/bash
-# Stored values across the update, and pg_dump of the updated database.
+# Stored values across the update, and pg_dump of the updated database, for
+# every released version FROM (lib.sh: 0.1, updated through 0.2, and 0.2):
 #
-#  1. clm 0.1 is created, test/upgrade/setup.sql stores profiles, models of
+#  1. clm FROM is created, test/upgrade/setup.sql stores profiles, models of
 #     every kind, RFM breakpoints (quantile and fixed), a custom segment map,
 #     the array results of the aggregates and a tracked source; the values
 #     and the answers of test/upgrade/results.sql are saved; ALTER EXTENSION
 #     clm UPDATE; every value reads the same (text, binary) and every answer
 #     is the same.
-#  2. A fresh 0.2 database gets the same setup: every value and answer equals
-#     the updated database's (the updated functions answer as fresh ones).
+#  2. A fresh install of the current version gets the same setup: every
+#     value and answer equals the updated database's (the updated functions
+#     answer as fresh ones).
 #  3. Both tracked sources get the same new events and refresh after the
 #     update: the same profiles, and equal to a GROUP BY over the source.
 #  4. pg_dump -Fc of the updated database, pg_restore into an empty database
-#     (its CREATE EXTENSION makes a fresh 0.2): no error, version 0.2, every
-#     value and answer equal, the tracked source refreshes there too.
+#     (its CREATE EXTENSION makes a fresh install of the current version): no
+#     error, the current version, every value and answer equal, the tracked
+#     source refreshes there too.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-UPD=clm_upg_val_updated
-FRESH=clm_upg_val_fresh
-REST=clm_upg_val_restored
 TMP="$(mktemp -d)"
 chmod 755 "$TMP"
 trap 'rm -rf "$TMP"' EXIT
+q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
+
+# from FROM: the four steps above for the version FROM
+from() {
+local FROM=$1
+local UPD FRESH REST
+UPD=$(dbname clm_upg_val_updated "$FROM")
+FRESH=$(dbname clm_upg_val_fresh "$FROM")
+REST=$(dbname clm_upg_val_restored "$FROM")
 for db in $UPD $FRESH $REST; do fresh_db $db; done
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 
-# 1. values stored by 0.1, read after the update
-"${PSQL[@]}" -d $UPD -c "CREATE EXTENSION clm VERSION '0.1'" -f "$HERE/setup.sql" >/dev/null ||
-    { bad "setup under 0.1"; exit 1; }
-save_results $UPD "$TMP/before.tsv" || { bad "results under 0.1"; exit 1; }
-"${PSQL[@]}" -d $UPD -c 'ALTER EXTENSION clm UPDATE' || { bad "ALTER EXTENSION clm UPDATE"; exit 1; }
-compare_results $UPD "$TMP/before.tsv" "values stored by 0.1 read the same after the update"
+# 1. values stored by FROM, read after the update
+"${PSQL[@]}" -d $UPD -c "CREATE EXTENSION clm VERSION '$FROM'" -f "$HERE/setup.sql" >/dev/null ||
+    { bad "setup under $FROM"; return 1; }
+save_results $UPD "$TMP/before.tsv" || { bad "results under $FROM"; return 1; }
+"${PSQL[@]}" -d $UPD -c 'ALTER EXTENSION clm UPDATE' || { bad "ALTER EXTENSION clm UPDATE from $FROM"; return 1; }
+compare_results $UPD "$TMP/before.tsv" "values stored by $FROM read the same after the update to $CURRENT"
 
 # 2. a fresh install answers the same
 "${PSQL[@]}" -d $FRESH -c 'CREATE EXTENSION clm' -f "$HERE/setup.sql" >/dev/null ||
-    { bad "setup under a fresh install"; exit 1; }
+    { bad "setup under a fresh install"; return 1; }
 save_results $UPD "$TMP/updated.tsv"
-compare_results $FRESH "$TMP/updated.tsv" "a fresh install stores and answers as the updated one"
+compare_results $FRESH "$TMP/updated.tsv" "a fresh install stores and answers as $FROM updated"
 
 # 3. the tracked source keeps refreshing after the update
 more="INSERT INTO src SELECT * FROM ev WHERE customer_id % 3 = 0 AND occurred_at >= '2024-09-01';
@@ -70,7 +79,7 @@ else
     bad "pg_restore: $(cat "$TMP/restore.err")"
 fi
 v=$(q $REST "SELECT extversion FROM pg_extension WHERE extname = 'clm'")
-[ "$v" = 0.2 ] && ok "the restored database has clm $v" || bad "the restored database has clm '$v', not 0.2"
+[ "$v" = "$CURRENT" ] && ok "the restored database has clm $v" || bad "the restored database has clm '$v', not $CURRENT"
 compare_results $REST "$TMP/updated.tsv" "the restored database has the same values and answers"
 r=$(psql -X -q -At -v ON_ERROR_STOP=1 -d $REST \
     -c "INSERT INTO src SELECT customer_id, occurred_at + interval '1 day', amount, channel FROM ev WHERE customer_id % 3 = 0 AND occurred_at >= '2024-12-01'" \
@@ -82,4 +91,10 @@ else
     bad "the restored tracked source: $r (want $n of $n)"
 fi
 for db in $UPD $FRESH $REST; do dropdb $db; done
+}
+
+for FROM in $RELEASED; do
+    echo "-- from $FROM"
+    from "$FROM"
+done
 exit $fail

@@ -2,8 +2,9 @@
 # Trusted install (clm.control: trusted = true): a database owner without
 # superuser installs clm, uses it (profiles, a fit, RFM with a segment map of
 # its own, a tracked source), cannot alter what the install made, installs
-# 0.1 and updates it to 0.2, and drops it.  The security guard of the scripts
-# (src/sql/01_guard.sql, src/upgrade/0.1--0.2/01_guard.sql) refuses to run
+# each released version (0.1, 0.2) and updates it to the current one, and
+# drops it.  The security guard of the scripts (src/sql/01_guard.sql, in the
+# install script and in every upgrade script) refuses to run
 # over objects of that role in schema clm; since 0.2 the install script
 # creates the schema clm itself (so DROP EXTENSION removes it) and refuses a
 # schema clm made beforehand.  See docs/upgrading.md.
@@ -40,7 +41,7 @@ expect_error "a role without CREATE on the database cannot install it" "$out" "p
 
 # 1. install and use as the database owner
 out=$(as $OWNER -c "CREATE EXTENSION clm" -c "SELECT extversion || ' ' || extowner::regrole::text FROM pg_extension WHERE extname = 'clm'")
-expect "the database owner installs clm (version and owner)" "$out" "0.2 $OWNER"
+expect "the database owner installs clm (version and owner)" "$out" "$CURRENT $OWNER"
 out=$(psql -X -At -d $DB -c "
     SELECT count(*) FILTER (WHERE i.owner <> '$BOOT') || ' of ' || count(*)
     FROM pg_depend d, LATERAL (SELECT CASE d.classid
@@ -111,18 +112,31 @@ expect_error "a schema clm made beforehand stops the install (42P06)" "$out" '42
 out=$(as $OWNER -c "SELECT count(*) FROM pg_extension WHERE extname = 'clm'" -c "DROP FUNCTION clm.length(name)" -c "DROP SCHEMA clm")
 expect "nothing installed" "$out" 0
 
-# 5. 0.1 installed by the owner, updated to 0.2 by the owner; the guard stops the update too
-out=$(as $OWNER -c "CREATE EXTENSION clm VERSION '0.1'" \
-    -c "SELECT clm.event_count(p) FROM (SELECT clm.profile(d, 1.0) AS p FROM generate_series('2024-01-01'::date, '2024-01-10', '1 day') d) x" \
-    -c "CREATE FUNCTION clm.trap(integer) RETURNS integer LANGUAGE sql RETURN 0" -c "ALTER EXTENSION clm UPDATE")
-expect_error "an object of the owner in schema clm stops the update (42501, named)" "$out" \
-    '42501: schema clm holds objects of a role that is not a superuser: function clm.trap(integer)'
-out=$(as $OWNER -c "DROP FUNCTION clm.trap(integer)" -c "ALTER EXTENSION clm UPDATE" \
-    -c "SELECT extversion FROM pg_extension WHERE extname = 'clm'" \
-    -c "SELECT count(*) FROM clm.rfm_map_check('rfm11')" \
-    -c "SELECT clm.event_count(p) FROM (SELECT clm.profile(d, 1.0) AS p FROM generate_series('2024-01-01'::date, '2024-01-10', '1 day') d) x")
-expect "the owner updates 0.1 to 0.2 and uses it" "$(echo $out)" "0.2 0 10"
-out=$(as $OWNER -c "SELECT pg_get_userbyid(nspowner) <> '$OWNER' FROM pg_namespace WHERE nspname = 'clm'" \
-    -c "DROP EXTENSION clm" -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'clm'")
-expect "after the update the schema clm is no longer the owner's; DROP EXTENSION removes it" "$(echo $out)" "t 0"
+# 5. each released version installed by the owner, updated to the current one
+# by the owner; the guard of the update script stops the update while schema
+# clm holds an object of the owner's (the owner makes one itself in 0.1's
+# schema, its own; from 0.2 on the schema is the superuser's, so a superuser
+# puts one there and gives it to the owner)
+for FROM in $RELEASED; do
+    if [ "$FROM" = 0.1 ]; then
+        out=$(as $OWNER -c "CREATE EXTENSION clm VERSION '$FROM'" \
+            -c "SELECT clm.event_count(p) FROM (SELECT clm.profile(d, 1.0) AS p FROM generate_series('2024-01-01'::date, '2024-01-10', '1 day') d) x" \
+            -c "CREATE FUNCTION clm.trap(integer) RETURNS integer LANGUAGE sql RETURN 0" -c "ALTER EXTENSION clm UPDATE")
+    else
+        out=$(as $OWNER -c "CREATE EXTENSION clm VERSION '$FROM'" \
+            -c "SELECT clm.event_count(p) FROM (SELECT clm.profile(d, 1.0) AS p FROM generate_series('2024-01-01'::date, '2024-01-10', '1 day') d) x")
+        out=$(psql -X -q -v ON_ERROR_STOP=1 -d $DB -c "CREATE FUNCTION clm.trap(integer) RETURNS integer LANGUAGE sql RETURN 0" \
+            -c "ALTER FUNCTION clm.trap(integer) OWNER TO $OWNER" 2>&1 && as $OWNER -c "ALTER EXTENSION clm UPDATE")
+    fi
+    expect_error "$FROM: an object of the owner in schema clm stops the update (42501, named)" "$out" \
+        '42501: schema clm holds objects of a role that is not a superuser: function clm.trap(integer)'
+    out=$(as $OWNER -c "DROP FUNCTION clm.trap(integer)" -c "ALTER EXTENSION clm UPDATE" \
+        -c "SELECT extversion FROM pg_extension WHERE extname = 'clm'" \
+        -c "SELECT count(*) FROM clm.rfm_map_check('rfm11')" \
+        -c "SELECT clm.event_count(p) FROM (SELECT clm.profile(d, 1.0) AS p FROM generate_series('2024-01-01'::date, '2024-01-10', '1 day') d) x")
+    expect "the owner updates $FROM to $CURRENT and uses it" "$(echo $out)" "$CURRENT 0 10"
+    out=$(as $OWNER -c "SELECT pg_get_userbyid(nspowner) <> '$OWNER' FROM pg_namespace WHERE nspname = 'clm'" \
+        -c "DROP EXTENSION clm" -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'clm'")
+    expect "$FROM: after the update the schema clm is not the owner's; DROP EXTENSION removes it" "$(echo $out)" "t 0"
+done
 exit $fail

@@ -1,1 +1,0 @@
-../../sql/55_forecast.sql

@@ -1,1 +1,0 @@
-../../sql/62_stage_rules.sql

@@ -1,1 +1,0 @@
-../../sql/81_track_policies.sql

@@ -1,1 +1,0 @@
-../../sql/82_track_settings.sql

@@ -1,1 +1,0 @@
-../../sql/83_track_schema.sql

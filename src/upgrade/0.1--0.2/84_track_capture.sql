@@ -1,1 +1,0 @@
-../../sql/84_track_capture.sql

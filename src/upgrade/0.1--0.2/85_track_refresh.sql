@@ -1,1 +1,0 @@
-../../sql/85_track_refresh.sql

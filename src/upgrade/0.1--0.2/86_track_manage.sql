@@ -1,1 +1,0 @@
-../../sql/86_track_manage.sql

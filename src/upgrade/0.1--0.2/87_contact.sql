@@ -1,1 +1,0 @@
-../../sql/87_contact.sql
