@@ -44,3 +44,23 @@ $$;
 CREATE FUNCTION pg_temp.hist_answers(h clm.model_histogram) RETURNS text LANGUAGE sql AS $$
     SELECT concat_ws(' | ', h::text, round(clm.model_parameter(clm.bgnbd_fit_final(h), 'r')::numeric, 4))
 $$;
+
+-- what the checks of the fixtures compare for a value (vNN_values.sh,
+-- fixture_check.bash): its text form, the md5 of its binary form and the
+-- answers of the functions over it
+CREATE TYPE pg_temp.forms AS (txt text, send_md5 text, answers text);
+CREATE FUNCTION pg_temp.forms(v clm.profile) RETURNS pg_temp.forms LANGUAGE sql AS $$
+    SELECT ROW(v::text, md5(clm.profile_send(v)), pg_temp.profile_answers(v))::pg_temp.forms
+$$;
+CREATE FUNCTION pg_temp.forms(v clm.model) RETURNS pg_temp.forms LANGUAGE sql AS $$
+    SELECT ROW(v::text, md5(clm.model_send(v)), pg_temp.model_answers(v))::pg_temp.forms
+$$;
+CREATE FUNCTION pg_temp.forms(v clm.rfm_breakpoints) RETURNS pg_temp.forms LANGUAGE sql AS $$
+    SELECT ROW(v::text, md5(clm.rfm_breakpoints_send(v)), pg_temp.bp_answers(v))::pg_temp.forms
+$$;
+CREATE FUNCTION pg_temp.forms(v clm.rfm_state) RETURNS pg_temp.forms LANGUAGE sql AS $$
+    SELECT ROW(v::text, md5(clm.rfm_state_send(v)), pg_temp.state_answers(v))::pg_temp.forms
+$$;
+CREATE FUNCTION pg_temp.forms(v clm.model_histogram) RETURNS pg_temp.forms LANGUAGE sql AS $$
+    SELECT ROW(v::text, md5(clm.model_histogram_send(v)), pg_temp.hist_answers(v))::pg_temp.forms
+$$;
