@@ -3,7 +3,7 @@
 -- functions over them, as rows (k, v) of the view upgrade_results.  Only the
 -- stored values are read: nothing is recomputed from the events here except
 -- where the key says so (fresh_*), which compares the code, not the values.
-CREATE TEMP VIEW upgrade_results(k, v) AS
+CREATE TEMP VIEW upgrade_results_0_1(k, v) AS
 -- profiles: text, binary, and what the functions make of them
 SELECT 'profile ' || customer_id || ' text', p::text FROM profiles
 UNION ALL SELECT 'profile ' || customer_id || ' binary', md5(clm.profile_send(p)) FROM profiles
@@ -58,3 +58,32 @@ UNION ALL SELECT 'tracked source',
           FROM clm.tracked_source
 UNION ALL SELECT 'tracked profiles', md5(string_agg(customer_id || ' ' || profile::text, ';' ORDER BY customer_id)) FROM shop.profiles
 UNION ALL SELECT 'tracked pending', clm.pending_events('shop')::text;
+
+-- what 0.2 added (test/upgrade/setup_0.2.sql), where it was set up: stage
+-- rules kept in a table and the stages they give, a contact rule set and who it
+-- lets be contacted, the tracked messages and the contact views
+SELECT to_regclass('kept_rules') IS NOT NULL AS has_0_2 \gset
+\if :has_0_2
+CREATE TEMP VIEW upgrade_results_0_2(k, v) AS
+SELECT 'stage rules ' || name || ' text', r::text FROM kept_rules
+UNION ALL SELECT 'stage rules ' || name || ' binary', md5(record_send(r)) FROM kept_rules
+UNION ALL SELECT 'stage rules ' || name || ' stages',
+                 md5(string_agg(customer_id || ' ' || clm.stage(p, prm.as_of, r)::text, ';' ORDER BY customer_id))
+          FROM kept_rules, profiles, prm GROUP BY name
+UNION ALL SELECT 'contact rule set ' || name, concat_ws(' ', rules, description, preset)
+          FROM clm.contact_rule_set WHERE NOT preset
+UNION ALL SELECT 'contactable ' || ch || ' ' || kind,
+                 md5(string_agg(z::text, ';' ORDER BY z.customer_id))
+          FROM (VALUES ('email', 'promotion'), ('sms', 'message')) v(ch, kind),
+               clm.contactable('shop', ch, kind, 'mine_weekly') z GROUP BY ch, kind
+UNION ALL SELECT 'tracked contacts', concat_ws(' ', name, source, customer_column, time_column, channel_column,
+                                                campaign_column, opened_column, clicked_column, incremental)
+          FROM clm.tracked_contacts
+UNION ALL SELECT 'tracked contacts rows', count(*) || ' ' || md5(string_agg(c::text, ';' ORDER BY c::text)) FROM shop.contacts c
+UNION ALL SELECT 'contact_pressure', count(*) || ' ' || md5(string_agg(c::text, ';' ORDER BY c::text)) FROM shop.contact_pressure c
+UNION ALL SELECT 'contact_best', count(*) || ' ' || md5(string_agg(c::text, ';' ORDER BY c::text)) FROM shop.contact_best c;
+\else
+CREATE TEMP VIEW upgrade_results_0_2(k, v) AS SELECT NULL::text, NULL::text WHERE false;
+\endif
+CREATE TEMP VIEW upgrade_results(k, v) AS
+SELECT k, v FROM upgrade_results_0_1 UNION ALL SELECT k, v FROM upgrade_results_0_2;

@@ -4,10 +4,12 @@
 #
 #  1. clm FROM is created, test/upgrade/setup.sql stores profiles, models of
 #     every kind, RFM breakpoints (quantile and fixed), a custom segment map,
-#     the array results of the aggregates and a tracked source; the values
-#     and the answers of test/upgrade/results.sql are saved; ALTER EXTENSION
-#     clm UPDATE; every value reads the same (text, binary) and every answer
-#     is the same.
+#     the array results of the aggregates and a tracked source, and (from
+#     0.2; after the update from 0.1) test/upgrade/setup_0.2.sql stage rules
+#     kept in a table, a contact rule set, messages tracked on the source;
+#     the values and the answers of test/upgrade/results.sql are saved;
+#     ALTER EXTENSION clm UPDATE; every value reads the same (text, binary)
+#     and every answer is the same.
 #  2. A fresh install of the current version gets the same setup: every
 #     value and answer equals the updated database's (the updated functions
 #     answer as fresh ones).
@@ -35,14 +37,20 @@ for db in $UPD $FRESH $REST; do fresh_db $db; done
 q() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 
 # 1. values stored by FROM, read after the update
-"${PSQL[@]}" -d $UPD -c "CREATE EXTENSION clm VERSION '$FROM'" -f "$HERE/setup.sql" >/dev/null ||
+local since02=()
+[ "$FROM" = 0.1 ] || since02=(-f "$HERE/setup_0.2.sql")
+"${PSQL[@]}" -d $UPD -c "CREATE EXTENSION clm VERSION '$FROM'" -f "$HERE/setup.sql" "${since02[@]}" >/dev/null ||
     { bad "setup under $FROM"; return 1; }
 save_results $UPD "$TMP/before.tsv" || { bad "results under $FROM"; return 1; }
 "${PSQL[@]}" -d $UPD -c 'ALTER EXTENSION clm UPDATE' || { bad "ALTER EXTENSION clm UPDATE from $FROM"; return 1; }
 compare_results $UPD "$TMP/before.tsv" "values stored by $FROM read the same after the update to $CURRENT"
+if [ "$FROM" = 0.1 ]; then
+    # what 0.2 added, set up after the update (for the comparisons below)
+    "${PSQL[@]}" -d $UPD -f "$HERE/setup_0.2.sql" >/dev/null || { bad "setup_0.2.sql after the update from $FROM"; return 1; }
+fi
 
 # 2. a fresh install answers the same
-"${PSQL[@]}" -d $FRESH -c 'CREATE EXTENSION clm' -f "$HERE/setup.sql" >/dev/null ||
+"${PSQL[@]}" -d $FRESH -c 'CREATE EXTENSION clm' -f "$HERE/setup.sql" -f "$HERE/setup_0.2.sql" >/dev/null ||
     { bad "setup under a fresh install"; return 1; }
 save_results $UPD "$TMP/updated.tsv"
 compare_results $FRESH "$TMP/updated.tsv" "a fresh install stores and answers as $FROM updated"
