@@ -15,6 +15,20 @@
  * spare slots without moving the channels, and change its channels (at most
  * CLM_MAX_CHANNELS of them) without moving the days.
  *
+ * The states the clm.profile aggregate starts (flag CLM_PF_CHANFIRST) put
+ * the channel area right after the header instead:
+ *
+ *	 ClmProfile header | channel area | ClmDay[n_days] | [spare day slots]
+ *
+ * Every input row reads the header and a channel record; with many
+ * customers each state is a cache miss, and with the channels at the end of
+ * a state of a few hundred bytes or more the channel record was a second
+ * miss that could only start once the header had arrived.  Right after the
+ * header, both are in one or two adjacent cache lines.  Adding a channel
+ * (rare: at most CLM_MAX_CHANNELS times) moves the days.  The accessors
+ * below serve both layouts; clm_profile_read turns either into the
+ * canonical (stored) layout.
+ *
  * Every calendar day with at least one event has one ClmDay.  A day is a
  * "purchase day" when orders > 0.  spend is the day's net amount (purchases
  * minus refunds) in units of 1/10000 of the currency (CLM_SPEND_SCALE).
@@ -55,7 +69,8 @@
 
 /* flags */
 #define CLM_PF_UNSORTED			0x01	/* build state: days unsorted/dup */
-#define CLM_PF_KNOWN_FLAGS		0x01
+#define CLM_PF_CHANFIRST		0x02	/* build state: channels before days */
+#define CLM_PF_KNOWN_FLAGS		0x03
 
 /* amounts are stored as int64 in units of 1/CLM_SPEND_SCALE */
 #define CLM_SPEND_SCALE			10000
@@ -112,17 +127,21 @@ typedef struct ClmProfile
 StaticAssertDecl(sizeof(ClmProfile) == 72, "ClmProfile header must be 72 bytes");
 StaticAssertDecl(sizeof(ClmDay) == 16, "ClmDay must be 16 bytes");
 
-/* the day array */
+/* the day array: after the header, or after the channel area */
 static inline ClmDay *
 clm_profile_days(const ClmProfile *p)
 {
+	if (p->flags & CLM_PF_CHANFIRST)
+		return (ClmDay *) ((char *) p + CLM_HEADER_SIZE + p->chan_bytes);
 	return (ClmDay *) ((char *) p + CLM_HEADER_SIZE);
 }
 
-/* the channel area: the last chan_bytes bytes of the varlena */
+/* the channel area: after the header, or the last chan_bytes bytes */
 static inline char *
 clm_profile_channels(const ClmProfile *p)
 {
+	if (p->flags & CLM_PF_CHANFIRST)
+		return (char *) p + CLM_HEADER_SIZE;
 	return (char *) p + VARSIZE(p) - p->chan_bytes;
 }
 

@@ -439,6 +439,14 @@ state_add_channel(ClmProfile *st, const char *name, int len,
 	/* the area may take spare day slots, or give some back */
 	if (CLM_HEADER_SIZE + (Size) st->n_days * sizeof(ClmDay) + new_bytes > VARSIZE(st))
 		st = state_resize(st, Max(st->n_days * 2, 4), new_bytes);
+	else if (st->flags & CLM_PF_CHANFIRST)
+	{
+		/* the days follow the channel area: move them first */
+		ClmDay	   *days = clm_profile_days(st);
+
+		memmove((char *) st + CLM_HEADER_SIZE + new_bytes, days,
+				sizeof(ClmDay) * st->n_days);
+	}
 	st->chan_bytes = new_bytes;
 	st->n_channels = (uint16) new_n;
 	memcpy(clm_profile_channels(st), buf, new_bytes);
@@ -614,6 +622,7 @@ clm_profile_trans(PG_FUNCTION_ARGS)
 	{
 		st = clm_profile_alloc(CurrentMemoryContext, 0,
 							   (128 - CLM_HEADER_SIZE) / sizeof(ClmDay));
+		st->flags = CLM_PF_CHANFIRST;
 		st->first_event = ts;
 		st->last_event = ts;
 	}
@@ -622,8 +631,9 @@ clm_profile_trans(PG_FUNCTION_ARGS)
 		st = state_writable(PG_GETARG_DATUM(0));
 		/*
 		 * With many customers the state is not in the caches: start loading
-		 * the day slot this row writes and the channel records it reads, so
-		 * that both misses overlap instead of following each other.
+		 * the day slot this row writes and the channel records it reads (in
+		 * the states this function starts, right after the header), so that
+		 * the misses overlap instead of following each other.
 		 */
 		__builtin_prefetch(clm_profile_days(st) + st->n_days, 1);
 		if (info->has_channel)

@@ -72,7 +72,8 @@ clm_profile_read(Datum d)
 	ClmProfile *p = (ClmProfile *) PG_DETOAST_DATUM(d);
 
 	clm_profile_check_structure(p);
-	if ((p->flags & CLM_PF_UNSORTED) || clm_profile_capacity(p) != p->n_days)
+	if ((p->flags & (CLM_PF_UNSORTED | CLM_PF_CHANFIRST)) ||
+		clm_profile_capacity(p) != p->n_days)
 		p = clm_profile_canonical_copy(p, CurrentMemoryContext);
 	return p;
 }
