@@ -70,5 +70,47 @@ SELECT count(*) AS customers,
                clm.profile(occurred_at, amount, channel ORDER BY occurred_at) AS ordered
           FROM ev GROUP BY customer_id) x;
 
+-- Channels arriving between days.  A build state keeps its channel area
+-- right after the header and moves the days when a channel is added or
+-- evicted (past the cap of 16, the names that sort first are kept).  For
+-- n = 1 .. 40 channels (names of 1 to 64 bytes, in an order unrelated to
+-- their name order): 3 days per channel, in time order, each channel first
+-- seen on its own day; and the same rows in reverse order.  Against
+-- GROUP BY over the rows: the days (date, orders, spend), the 16 kept
+-- channels (events, purchases, last day) and the "other" bucket's events.
+CREATE TABLE chan_rows AS
+  SELECT n, k, date '2024-01-01' + k AS d, (k % 4) * 2.5 - 2.5 AS amount,
+         repeat(chr(97 + (c * 7) % 26), 1 + (c * 37) % 64) || c AS channel
+    FROM generate_series(1, 40) n, generate_series(0, 3 * n - 1) k,
+         LATERAL (SELECT CASE WHEN k % 3 = 0 THEN k / 3 ELSE (k * 5) % (k / 3 + 1) END AS c) cc
+   WHERE length(repeat(chr(97 + (c * 7) % 26), 1 + (c * 37) % 64) || c) <= 64;
+CREATE TABLE chan_profiles AS
+  SELECT n, clm.profile(d, amount, channel ORDER BY k) AS fwd,
+            clm.profile(d, amount, channel ORDER BY k DESC) AS rev
+    FROM chan_rows GROUP BY n;
+WITH want_days AS (
+  SELECT n, d AS day, count(*) FILTER (WHERE amount >= 0) AS orders, sum(amount) AS spend
+    FROM chan_rows GROUP BY n, d),
+got_days AS (
+  SELECT n, x.* FROM chan_profiles, clm.profile_days(fwd) x),
+want_all AS (
+  SELECT n, channel, count(*) AS events, count(*) FILTER (WHERE amount >= 0) AS purchases, max(d) AS last_day,
+         rank() OVER (PARTITION BY n ORDER BY channel COLLATE "C") AS r
+    FROM chan_rows GROUP BY n, channel),
+want_chan AS (
+  SELECT n, channel, events, purchases, last_day FROM want_all WHERE r <= 16
+  UNION ALL
+  SELECT n, NULL, sum(events), sum(purchases), max(last_day) FROM want_all WHERE r > 16 GROUP BY n),
+got_chan AS (
+  SELECT n, x.* FROM chan_profiles, clm.profile_channels(fwd) x)
+SELECT (SELECT count(*) FROM chan_profiles) AS customers,
+       (SELECT count(*) FROM chan_profiles WHERE NOT (fwd OPERATOR(clm.=) rev)) AS orders_differ,
+       (SELECT count(*) FROM (SELECT * FROM want_days EXCEPT SELECT * FROM got_days) a) +
+       (SELECT count(*) FROM (SELECT * FROM got_days EXCEPT SELECT * FROM want_days) a) AS days_differ,
+       (SELECT count(*) FROM (SELECT * FROM want_chan EXCEPT SELECT * FROM got_chan) a) +
+       (SELECT count(*) FROM (SELECT * FROM got_chan EXCEPT SELECT * FROM want_chan) a) AS channels_differ,
+       (SELECT count(*) FROM got_chan WHERE channel IS NOT NULL) AS kept_channels,
+       (SELECT count(*) FROM got_chan WHERE channel IS NULL) AS with_other;
+
 RESET search_path;
 DROP SCHEMA profile_unordered CASCADE;
