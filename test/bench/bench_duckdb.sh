@@ -184,13 +184,27 @@ BUILD="SELECT customer_id, clm.profile(occurred_at, amount, channel) AS p FROM e
 			timed "array_$wm" "CREATE TEMP TABLE b_array AS SELECT customer_id, array_agg(occurred_at) AS a FROM events GROUP BY customer_id;"
 		done
 	done
+	# the per-row floors (work_mem 64MB): the same rows folded into 100
+	# customers, whose states stay in the caches (profile / count(*) there is
+	# the CPU work of a profile row, without memory misses), and sum(customer_id)
+	# per customer: a 48-byte by-reference state per customer, one miss a row
+	echo "SET work_mem = '64MB';"
+	for rep in $(seq 1 "$RUNS"); do
+		echo "DROP TABLE IF EXISTS b_floor, b_profile, b_array;"
+		timed "cached_floor" "CREATE TEMP TABLE b_floor AS SELECT customer_id % 100 AS c, count(*) AS n FROM events GROUP BY 1;"
+		timed "cached_profile" "CREATE TEMP TABLE b_profile AS SELECT customer_id % 100 AS c, clm.profile(occurred_at, amount, channel) AS p FROM events GROUP BY 1;"
+		timed "small_state" "CREATE TEMP TABLE b_array AS SELECT customer_id, sum(customer_id) AS s FROM events GROUP BY customer_id;"
+	done
 } > "$WORK/clm.sql"
 
 echo "bench_duckdb: PostgreSQL (serial): profile build, analytics from stored profiles, build vs floor at $WORK_MEMS"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo -)
 "${PSQL[@]}" -At -f "$WORK/clm.sql" > "$WORK/clm.out" 2>&1 || { tail -20 "$WORK/clm.out"; exit 1; }
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo -)
 
 echo
 echo "setup: $(nproc) cores, PostgreSQL $("${PSQL[@]}" -Atc 'SHOW server_version'), jit $("${PSQL[@]}" -Atc 'SHOW jit'), $(sed -n 's/^@@V //p' "$WORK/duckdb.out") with $THREADS threads"
+echo "load average (1, 5, 15 min) before and after the PostgreSQL part: $LOAD_BEFORE; $LOAD_AFTER"
 echo "events: $("${PSQL[@]}" -Atc "SELECT count(*) || ' rows, ' || count(DISTINCT customer_id) || ' customers, ' || pg_size_pretty(pg_total_relation_size('events')) FROM events"), as of $ASOF"
 
 awk -v wms="$WORK_MEMS" -v threads="$THREADS" '
@@ -248,6 +262,16 @@ awk -v wms="$WORK_MEMS" -v threads="$THREADS" '
 			printf "%-9s %9s %9s %9s %8s %8s %9s %9s %9s %8s %8s\n", w[i], fmt(med[f]), fmt(med[a]), fmt(med[p]), ratio(med[p], med[f]), ratio(med[p], med[a]),
 				fmt(cpu[f]), fmt(cpu[a]), fmt(cpu[p]), ratio(cpu[p], cpu[f]), ratio(cpu[p], cpu[a])
 		}
+		printf "\n== per-row floors, work_mem 64MB (ms) ==\n"
+		printf "   cached: the same rows folded into 100 customers (customer_id %% 100), every state in the caches:\n"
+		printf "   profile / count(*) there is the CPU work of a profile row; small state: sum(customer_id) GROUP BY\n"
+		printf "   customer_id, a 48-byte by-reference state per customer (one miss a row) against the count(*) floor\n\n"
+		printf "%-32s %9s %9s %8s %9s %9s %8s\n", "", "floor", "agg", "ratio", "floor", "agg", "ratio"
+		printf "%-32s %9s %9s %8s %9s %9s %8s\n", "", "wall", "wall", "wall", "cpu", "cpu", "cpu"
+		printf "%-32s %9s %9s %8s %9s %9s %8s\n", "cached: profile vs count(*)", fmt(med["cached_floor"]), fmt(med["cached_profile"]), ratio(med["cached_profile"], med["cached_floor"]),
+			fmt(cpu["cached_floor"]), fmt(cpu["cached_profile"]), ratio(cpu["cached_profile"], cpu["cached_floor"])
+		printf "%-32s %9s %9s %8s %9s %9s %8s\n", "small state vs count(*) at 64MB", fmt(med["floor_64MB"]), fmt(med["small_state"]), ratio(med["small_state"], med["floor_64MB"]),
+			fmt(cpu["floor_64MB"]), fmt(cpu["small_state"]), ratio(cpu["small_state"], cpu["floor_64MB"])
 	}
 ' "$WORK/duckdb.out" "$WORK/clm.out"
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $DB"
