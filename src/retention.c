@@ -126,6 +126,91 @@ rt_view(ArrayType *arr, RtView *rv)
 	rv->rev = rv->a + rv->n * rv->w;
 }
 
+/*
+ * What the transition function keeps between rows (fn_extra): the period
+ * argument it last parsed, and the parameters (elements 0 .. RT_FIXED + nb)
+ * and length of the last state rt_view accepted, with the view derived from
+ * them.  rt_view's checks depend on nothing else, so a state with the same
+ * parameters and length (in an aggregate, the state returned for the row
+ * before) needs no new checks.  For months, starts[i] is the first day of
+ * period c0 + i (i = 0 .. n): a day's month is found by walking that table
+ * instead of a calendar conversion per day.
+ */
+typedef struct RtCache
+{
+	text	   *period_arg;		/* copy of the last period argument */
+	ClmPeriodKind period_kind;	/* its value */
+	int64	   *params;			/* NULL, or RT_FIXED + view.nb elements */
+	RtView		view;			/* its view; pointers unused */
+	int32	   *starts;			/* month periods: n + 1 first days */
+} RtCache;
+
+/* the cache of this call site */
+static RtCache *
+rt_cache(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+														  sizeof(RtCache));
+	return (RtCache *) fcinfo->flinfo->fn_extra;
+}
+
+/* the period argument t, parsed once for equal arguments */
+static ClmPeriodKind
+rt_cached_period(RtCache *c, MemoryContext cxt, text *t)
+{
+	if (c->period_arg == NULL ||
+		VARSIZE_ANY_EXHDR(c->period_arg) != VARSIZE_ANY_EXHDR(t) ||
+		memcmp(VARDATA_ANY(c->period_arg), VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)) != 0)
+	{
+		ClmPeriodKind kind = clm_parse_period(t);
+
+		if (c->period_arg != NULL)
+			pfree(c->period_arg);
+		c->period_arg = (text *) MemoryContextAlloc(cxt, VARSIZE_ANY(t));
+		memcpy(c->period_arg, t, VARSIZE_ANY(t));
+		c->period_kind = kind;
+	}
+	return c->period_kind;
+}
+
+/* rt_view, skipping the checks for a state with the cached parameters */
+static void
+rt_view_cached(RtCache *c, MemoryContext cxt, ArrayType *arr, RtView *rv)
+{
+	int			len;
+	int64	   *v = clm_int8_array_values(arr, RT_FIXED, &len, RT_WHAT);
+	int			i;
+
+	if (c->params != NULL && len == c->view.len &&
+		memcmp(v, c->params, sizeof(int64) * (RT_FIXED + c->view.nb)) == 0)
+	{
+		*rv = c->view;
+		rv->v = v;
+		rv->bounds = v + RT_FIXED;
+		rv->sizes = rv->bounds + rv->nb;
+		rv->a = rv->sizes + rv->n;
+		rv->rev = rv->a + rv->n * rv->w;
+		return;
+	}
+	rt_view(arr, rv);
+	if (c->params != NULL)
+		pfree(c->params);
+	if (c->starts != NULL)
+		pfree(c->starts);
+	c->params = NULL;
+	c->starts = NULL;
+	if (rv->pr.kind == CLM_PERIOD_MONTH)
+	{
+		c->starts = (int32 *) MemoryContextAlloc(cxt, sizeof(int32) * (rv->n + 1));
+		for (i = 0; i <= rv->n; i++)
+			c->starts[i] = clm_period_start(&rv->pr, rv->c0 + i);
+	}
+	c->params = (int64 *) MemoryContextAlloc(cxt, sizeof(int64) * (RT_FIXED + rv->nb));
+	memcpy(c->params, v, sizeof(int64) * (RT_FIXED + rv->nb));
+	c->view = *rv;
+}
+
 /* parse a mode name */
 static int
 parse_mode(text *t)
@@ -230,17 +315,36 @@ rt_new_state(FunctionCallInfo fcinfo, MemoryContext cxt)
 	return state;
 }
 
-/* add one customer */
+/*
+ * The index, counted from the first cohort period c0, of the period of day
+ * d, for days from the start of period c0 to as_of given in increasing
+ * order: with a table of month starts (see RtCache), *cur is the last index
+ * returned (or 0) and the walk moves it forward; else the calendar.
+ */
+static inline int64
+rt_rel_index(const RtView *rv, const int32 *starts, int64 *cur, int32 d)
+{
+	if (starts == NULL)
+		return clm_period_index(&rv->pr, d) - rv->c0;
+	while (d >= starts[*cur + 1])
+		(*cur)++;
+	return *cur;
+}
+
+/*
+ * add one customer; starts: NULL or, for months, the first days of the
+ * periods c0 .. c0 + n (see RtCache)
+ */
 static void
-rt_add_profile(RtView *rv, const ClmProfile *p)
+rt_add_profile(RtView *rv, const int32 *starts, const ClmProfile *p)
 {
 	const ClmDay *days = clm_profile_days(p);
 	int32		n = clm_profile_prefix(p, (DateADT) rv->v[2]);
 	int			mode = (int) rv->v[5];
 	int32		i,
 				f;
-	int64		fidx,
-				ci;
+	int64		ci,
+				cur = 0;
 	int64	   *a;
 	int64	   *rev;
 	int64		last_col = -1;
@@ -251,8 +355,27 @@ rt_add_profile(RtView *rv, const ClmProfile *p)
 		;
 	if (f == n)
 		return;
-	fidx = clm_period_index(&rv->pr, days[f].day);
-	ci = fidx - rv->c0;
+	/* first purchases before the first cohort's period are left out */
+	if (starts != NULL)
+	{
+		int64		lo = 0,
+					hi = rv->n - 1;
+
+		if (days[f].day < starts[0])
+			return;
+		/* the last period starting on or before the day (days <= as_of) */
+		while (lo < hi)
+		{
+			int64		mid = lo + (hi - lo + 1) / 2;
+
+			if (starts[mid] <= days[f].day)
+				lo = mid;
+			else
+				hi = mid - 1;
+		}
+		cur = lo;
+	}
+	ci = rt_rel_index(rv, starts, &cur, days[f].day);
 	if (ci < 0)
 		return;
 	rv->sizes[ci]++;
@@ -260,7 +383,7 @@ rt_add_profile(RtView *rv, const ClmProfile *p)
 	rev = rv->rev + ci * rv->w;
 	for (i = f; i < n; i++)
 	{
-		int64		o = clm_period_index(&rv->pr, days[i].day) - fidx;
+		int64		o = rt_rel_index(rv, starts, &cur, days[i].day) - ci;
 		int64		col;
 
 		if (mode == RT_BRACKETS)
@@ -296,6 +419,7 @@ Datum
 clm_retention_trans(PG_FUNCTION_ARGS)
 {
 	MemoryContext cxt = clm_agg_context(fcinfo);
+	RtCache    *cache = rt_cache(fcinfo);
 	ArrayType  *state;
 	RtView		rv;
 	int			i;
@@ -311,9 +435,9 @@ clm_retention_trans(PG_FUNCTION_ARGS)
 	{
 		/* any state, also a user aggregate's initcond: checked before use */
 		state = clm_state_arg(fcinfo, 0);
-		rt_view(state, &rv);
+		rt_view_cached(cache, fcinfo->flinfo->fn_mcxt, state, &rv);
 		if (rv.v[1] != PG_GETARG_DATEADT(2) || rv.v[2] != PG_GETARG_DATEADT(3) ||
-			rv.v[3] != clm_parse_period(PG_GETARG_TEXT_PP(4)) ||
+			rv.v[3] != rt_cached_period(cache, fcinfo->flinfo->fn_mcxt, PG_GETARG_TEXT_PP(4)) ||
 			(PG_NARGS() == 8 && rv.v[4] != PG_GETARG_INT32(7)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -321,8 +445,8 @@ clm_retention_trans(PG_FUNCTION_ARGS)
 	}
 	if (!PG_ARGISNULL(1))
 	{
-		rt_view(state, &rv);
-		rt_add_profile(&rv, PG_GETARG_CLM_PROFILE(1));
+		rt_view_cached(cache, fcinfo->flinfo->fn_mcxt, state, &rv);
+		rt_add_profile(&rv, cache->starts, PG_GETARG_CLM_PROFILE(1));
 	}
 	PG_RETURN_ARRAYTYPE_P(state);
 }
