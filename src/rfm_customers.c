@@ -247,15 +247,15 @@ customer_rfm_rows(FunctionCallInfo fcinfo, const RfmBreakpoints *bp, int n, int 
 		Datum		values[9];
 		bool		nulls[9] = {false, false, false, false, false, false, false, false, false};
 		int			sc[3];
-		char		code[4];
+		int32		code[2];	/* the rfm_code text: no palloc, the tuplestore copies it */
 		int			w;
 
 		CHECK_FOR_INTERRUPTS();
 		clm_rfm_scores_of(bp, rec[1], rec[2], rec[3], sc);
-		code[0] = (char) ('0' + sc[0]);
-		code[1] = (char) ('0' + sc[1]);
-		code[2] = (char) ('0' + sc[2]);
-		code[3] = '\0';
+		SET_VARSIZE(code, VARHDRSZ + 3);
+		VARDATA(code)[0] = (char) ('0' + sc[0]);
+		VARDATA(code)[1] = (char) ('0' + sc[1]);
+		VARDATA(code)[2] = (char) ('0' + sc[2]);
 		values[0] = Int64GetDatum(rec[0]);
 		values[1] = Int32GetDatum((int32) rec[1]);
 		values[2] = Int32GetDatum((int32) rec[2]);
@@ -263,7 +263,7 @@ customer_rfm_rows(FunctionCallInfo fcinfo, const RfmBreakpoints *bp, int n, int 
 		values[4] = Int32GetDatum(sc[0]);
 		values[5] = Int32GetDatum(sc[1]);
 		values[6] = Int32GetDatum(sc[2]);
-		values[7] = CStringGetTextDatum(code);
+		values[7] = PointerGetDatum(code);
 		w = map ? clm_rfm_map_winner(map, sc[0], sc[1], sc[2]) : -1;
 		if (w < 0)
 			nulls[8] = true;
@@ -271,7 +271,6 @@ customer_rfm_rows(FunctionCallInfo fcinfo, const RfmBreakpoints *bp, int n, int 
 			values[8] = map->segment[w];
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		pfree(DatumGetPointer(values[3]));
-		pfree(DatumGetPointer(values[7]));
 	}
 	return (Datum) 0;
 }
