@@ -10,6 +10,7 @@ DECLARE
         'rfm_map', 'rfm11',
         'rfm_scores', 5,
         'model', 'bgnbd',
+        'model_holdout_weeks', 26,
         'clv_horizon_weeks', 52,
         'annual_discount_rate', 0.10,
         'margin', 1.0,
@@ -50,7 +51,8 @@ BEGIN
         PERFORM (s->>'as_of')::date, (s->>'refit_interval')::interval, (s->>'views_interval')::interval,
                 (s->>'fixed_days')::boolean;
         FOREACH k IN ARRAY ARRAY['rfm_scores', 'clv_horizon_weeks', 'new_days', 'week_start',
-                                 'stage_days', 'lifecycle_weeks', 'cohort_months', 'transition_days'] LOOP
+                                 'stage_days', 'lifecycle_weeks', 'cohort_months', 'transition_days',
+                                 'model_holdout_weeks'] LOOP
             PERFORM (s->>k)::integer;
         END LOOP;
         FOREACH k IN ARRAY ARRAY['annual_discount_rate', 'margin', 'prior_strength',
@@ -72,9 +74,12 @@ BEGIN
         RAISE EXCEPTION 'clm: no RFM segment map named "%"', s->>'rfm_map'
             USING ERRCODE = '22023', HINT = 'See clm.rfm_segment_map.';
     END IF;
-    IF s->>'model' NOT IN ('bgnbd', 'mbgnbd', 'paretonbd') THEN
-        RAISE EXCEPTION 'clm: model must be bgnbd, mbgnbd or paretonbd, not "%"', s->>'model'
+    IF s->>'model' NOT IN ('bgnbd', 'mbgnbd', 'paretonbd', 'auto') THEN
+        RAISE EXCEPTION 'clm: model must be bgnbd, mbgnbd, paretonbd or auto, not "%"', s->>'model'
             USING ERRCODE = '22023';
+    END IF;
+    IF (s->>'model_holdout_weeks')::int NOT BETWEEN 1 AND 520 THEN
+        RAISE EXCEPTION 'clm: model_holdout_weeks must be between 1 and 520' USING ERRCODE = '22023';
     END IF;
     IF (s->>'clv_horizon_weeks')::int NOT BETWEEN 1 AND 5200 THEN
         RAISE EXCEPTION 'clm: clv_horizon_weeks must be between 1 and 5200' USING ERRCODE = '22023';

@@ -117,9 +117,14 @@ DECLARE
     g @extschema@.model;
     merr text;
     gerr text;
+    kind text := s->>'model';
 BEGIN
     IF @extschema@.track_act_as(r, 'clm.track_refit') THEN
         PERFORM pg_catalog.set_config('role', r.owner, true);
+    END IF;
+    -- model 'auto': the model that predicts the last model_holdout_weeks best
+    IF kind = 'auto' THEN
+        kind := @extschema@.track_choose_model(r, as_of);
     END IF;
     -- one scan for everything; if a model cannot be fitted, again piece by
     -- piece to keep what can be (the fits read the profiles directly and skip
@@ -127,13 +132,13 @@ BEGIN
     BEGIN
         EXECUTE format('SELECT @extschema@.rfm_breakpoints(p.profile, $1, $2), @extschema@.population_gap(p.profile, $1),'
                        ' @extschema@.%s_fit(p.profile, $1, ''week''), @extschema@.gg_fit(p.profile, $1, ''week'')'
-                       ' FROM %I.profiles p', s->>'model', t)
+                       ' FROM %I.profiles p', kind, t)
             INTO bp, gap, m, g USING as_of, (s->>'rfm_scores')::int;
     EXCEPTION WHEN OTHERS THEN
         EXECUTE format('SELECT @extschema@.rfm_breakpoints(p.profile, $1, $2), @extschema@.population_gap(p.profile, $1) FROM %I.profiles p', t)
             INTO bp, gap USING as_of, (s->>'rfm_scores')::int;
         BEGIN
-            EXECUTE format('SELECT @extschema@.%s_fit(p.profile, $1, ''week'') FROM %I.profiles p', s->>'model', t)
+            EXECUTE format('SELECT @extschema@.%s_fit(p.profile, $1, ''week'') FROM %I.profiles p', kind, t)
                 INTO m USING as_of;
         EXCEPTION WHEN OTHERS THEN
             merr := SQLERRM;

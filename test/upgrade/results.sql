@@ -51,10 +51,12 @@ UNION ALL SELECT 'array stage_counts rows', (SELECT string_agg(r::text, ';' ORDE
 UNION ALL SELECT 'array transition rows', (SELECT string_agg(r::text, ';' ORDER BY r::text) FROM arrays, clm.transition_rows(a) r WHERE name = 'stage_transitions')
 UNION ALL SELECT 'array customer_stages rows', (SELECT string_agg(r::text, ';' ORDER BY r::text) FROM arrays, clm.customer_stage_rows(a, population_gap_days => NULL) r WHERE name = 'customer_stages')
 UNION ALL SELECT 'array customer_rfm rows', (SELECT string_agg(r::text, ';' ORDER BY r::text) FROM arrays, clm.customer_rfm_rows(a) r WHERE name = 'customer_rfm')
--- the tracked source: its catalog row and what it built
+-- the tracked source: its catalog row and what it built (the settings less
+-- those added after 0.2, which a source tracked before lacks and reads with
+-- their defaults: model_holdout_weeks)
 UNION ALL SELECT 'tracked source',
                  concat_ws(' ', name, source, customer_column, time_column, amount_column, channel_column,
-                           target_schema, incremental, settings, refreshes, customers)
+                           target_schema, incremental, settings - 'model_holdout_weeks', refreshes, customers)
           FROM clm.tracked_source
 UNION ALL SELECT 'tracked profiles', md5(string_agg(customer_id || ' ' || profile::text, ';' ORDER BY customer_id)) FROM shop.profiles
 UNION ALL SELECT 'tracked pending', clm.pending_events('shop')::text;

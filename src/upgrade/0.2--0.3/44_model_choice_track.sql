@@ -1,0 +1,1 @@
+../../sql/82_track_model_choice.sql
