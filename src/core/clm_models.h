@@ -47,6 +47,8 @@ extern void clm_core_free(void *p);
 #define CLM_INTERRUPT_EVERY 256
 
 #define CLM_MAX_PAR 4
+/* most unknowns of a fit: parameters and covariate effects (clm_cov.h) */
+#define CLM_OPT_MAX_N 24
 
 typedef enum clm_model_kind
 {

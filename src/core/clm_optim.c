@@ -20,7 +20,7 @@
 #define CLM_STEP_MIN 1e-10
 /* relative decrease of f at the level of rounding */
 #define CLM_FTOL_ROUND 1e-14
-#define NMAX CLM_MAX_PAR
+#define NMAX CLM_OPT_MAX_N
 
 /* objective value with non-finite mapped to +inf */
 static double
