@@ -32,49 +32,31 @@ cont_trans(FunctionCallInfo fcinfo, int kind)
 	return clm_hist_add(fcinfo, kind, v, 1.0);
 }
 
-/* the time unit of the last row a fit over profiles read, and its days */
-typedef struct UnitCache
-{
-	double		days;
-	int			len;			/* -1: nothing cached */
-	char		name[16];
-} UnitCache;
-
 /*
- * Transition for the fits over profiles: (state, profile, calibration_end,
- * unit).  The inputs come straight from the profile (clm_btyd_values), with
- * no composite row in between; the unit is parsed again only when it
- * differs from the previous row's (fn_extra).  Skipped: customers without a purchase by
- * calibration_end; for the purchase models those whose first purchase is on
- * calibration_end (T = 0: the likelihood of no purchase in no time is 1, so
- * they add nothing to the fit); for Gamma-Gamma those without a repeat
- * purchase or with a non-positive mean repeat spend.
+ * The inputs of one profile row of a fit over profiles: (profile,
+ * calibration_end, unit) in arguments 1 to 3.  The inputs come straight
+ * from the profile (clm_btyd_values), with no composite row in between; the
+ * unit is parsed again only when it differs from the previous row's (uc,
+ * kept by the caller in fn_extra).  False (skip the row) when an argument
+ * is NULL, and for customers without a purchase by calibration_end; for the
+ * purchase models those whose first purchase is on calibration_end (T = 0:
+ * the likelihood of no purchase in no time is 1, so they add nothing to the
+ * fit); for Gamma-Gamma those without a repeat purchase or with a
+ * non-positive mean repeat spend.
  */
-static Datum
-profile_trans(FunctionCallInfo fcinfo, int kind)
+bool
+clm_profile_fit_inputs(FunctionCallInfo fcinfo, int kind, ClmUnitCache *uc,
+					   double *v)
 {
 	double		in[4];
-	double		v[3];
-	UnitCache  *uc;
 	text	   *unit;
 	DateADT		cal_end;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+		return false;
 	cal_end = PG_GETARG_DATEADT(2);
 	clm_check_calibration_end(cal_end);
 	unit = PG_GETARG_TEXT_PP(3);
-	uc = (UnitCache *) fcinfo->flinfo->fn_extra;
-	if (uc == NULL)
-	{
-		uc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(UnitCache));
-		uc->len = -1;
-		fcinfo->flinfo->fn_extra = uc;
-	}
 	if (VARSIZE_ANY_EXHDR(unit) != uc->len ||
 		memcmp(VARDATA_ANY(unit), uc->name, uc->len) != 0)
 	{
@@ -90,11 +72,7 @@ profile_trans(FunctionCallInfo fcinfo, int kind)
 	if (!clm_btyd_values(PG_GETARG_CLM_PROFILE(1), cal_end, uc->days,
 						 kind == CLM_KIND_GG, in) ||
 		(kind == CLM_KIND_GG ? (in[0] == 0 || !(in[3] > 0)) : in[2] == 0))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
+		return false;
 	if (kind == CLM_KIND_GG)
 	{
 		v[0] = in[0];
@@ -106,6 +84,28 @@ profile_trans(FunctionCallInfo fcinfo, int kind)
 		v[0] = in[0];
 		v[1] = in[1];
 		v[2] = in[2];
+	}
+	return true;
+}
+
+/* transition for the fits over profiles: (state, profile, calibration_end, unit) */
+static Datum
+profile_trans(FunctionCallInfo fcinfo, int kind)
+{
+	double		v[3];
+	ClmUnitCache *uc = (ClmUnitCache *) fcinfo->flinfo->fn_extra;
+
+	if (uc == NULL)
+	{
+		uc = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ClmUnitCache));
+		uc->len = -1;
+		fcinfo->flinfo->fn_extra = uc;
+	}
+	if (!clm_profile_fit_inputs(fcinfo, kind, uc, v))
+	{
+		if (PG_ARGISNULL(0))
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
 	return clm_hist_add(fcinfo, kind, v, 1.0);
 }
@@ -220,6 +220,27 @@ clm_sbg_fit_trans(PG_FUNCTION_ARGS)
 }
 
 
+/* the clm.model of a fit result (format 1) */
+ClmModel *
+clm_model_from_fit(int kind, const clm_fit_result *r)
+{
+	ClmModel   *m = clm_model_new(kind);
+	int			i;
+
+	m->converged = r->converged ? 1 : 0;
+	m->iterations = r->iterations;
+	m->n_distinct = r->n_distinct;
+	m->n_customers = r->n_customers;
+	m->ll = r->ll;
+	for (i = 0; i < CLM_MAX_PAR; i++)
+	{
+		m->par[i] = i < r->npar ? r->par[i] : 0.0;
+		m->se[i] = (i < r->npar && r->se[i] >= 0) ? r->se[i] : (i < r->npar ? NAN : 0.0);
+	}
+	strlcpy(m->message, r->message, sizeof(m->message));
+	return m;
+}
+
 /* fit the model of a histogram and build a clm.model */
 static Datum
 fit_final(FunctionCallInfo fcinfo, int kind)
@@ -229,7 +250,6 @@ fit_final(FunctionCallInfo fcinfo, int kind)
 	const char *hint = NULL;
 	const char *err;
 	ClmModel   *m;
-	int			i;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -248,18 +268,7 @@ fit_final(FunctionCallInfo fcinfo, int kind)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s fit: %s", clm_kind_name(kind), err),
 				 hint ? errhint("%s", hint) : 0));
-	m = clm_model_new(kind);
-	m->converged = r.converged ? 1 : 0;
-	m->iterations = r.iterations;
-	m->n_distinct = r.n_distinct;
-	m->n_customers = r.n_customers;
-	m->ll = r.ll;
-	for (i = 0; i < CLM_MAX_PAR; i++)
-	{
-		m->par[i] = i < r.npar ? r.par[i] : 0.0;
-		m->se[i] = (i < r.npar && r.se[i] >= 0) ? r.se[i] : (i < r.npar ? NAN : 0.0);
-	}
-	strlcpy(m->message, r.message, sizeof(m->message));
+	m = clm_model_from_fit(kind, &r);
 	if (!r.converged)
 		ereport(WARNING,
 				(errmsg("%s fit did not converge: %s", clm_kind_name(kind), r.message),

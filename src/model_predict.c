@@ -21,6 +21,12 @@
 static void
 require_kind(const ClmModel *m, clm_prediction what, const char *fname)
 {
+	if (CLM_MODEL_HAS_COV(m))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s needs the customer's covariates: the model has %d", fname,
+						CLM_MODEL_COV(m)->ncov),
+				 errhint("Give clm.model_for(model, covariates) as the model, or use the form of %s that takes the covariates.", fname)));
 	if (!clm_predict_applies(m->kind, what))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -33,24 +33,31 @@ clm_model_new(int kind)
 	return m;
 }
 
-/* check a model value read from disk (format 1, or 0 from clm 0.1) */
+/*
+ * check a model value read from disk (format 1, or 0 from clm 0.1; format 2
+ * with covariates)
+ */
 ClmModel *
 clm_model_get(Datum d)
 {
 	ClmModel   *m = DatumGetClmModel(d);
 	int			i;
 
-	if (VARSIZE(m) == sizeof(ClmModel) && m->version > CLM_MODEL_VERSION)
+	if (VARSIZE(m) >= sizeof(ClmModel) && m->version > CLM_MODEL_VERSION_COV)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("clm.model value of format %d, written by a later version of clm",
 						m->version),
 				 errhint("Update the clm extension (ALTER EXTENSION clm UPDATE) after installing the later version.")));
-	if (VARSIZE(m) != sizeof(ClmModel) || clm_kind_name(m->kind) == NULL ||
-		m->version < 0)
+	if (!(VARSIZE(m) == sizeof(ClmModel) ||
+		  (VARSIZE(m) == CLM_MODEL_COV_SIZE && m->version == CLM_MODEL_VERSION_COV)) ||
+		clm_kind_name(m->kind) == NULL || m->version < 0 ||
+		(VARSIZE(m) == sizeof(ClmModel) && m->version == CLM_MODEL_VERSION_COV))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("corrupt clm.model value")));
+	if (CLM_MODEL_HAS_COV(m))
+		clm_model_cov_check(m);
 	for (i = 0; i < clm_kind_npar(m->kind); i++)
 		if (!(m->par[i] > 0) || !isfinite(m->par[i]))
 			ereport(ERROR,
@@ -136,6 +143,8 @@ clm_model_in(PG_FUNCTION_ARGS)
 			p++;
 		if (*p)
 			*p++ = '\0';
+		if (clm_model_cov_in_key(&m, key, val, str))
+			continue;
 		if (strcmp(key, "converged") == 0)
 		{
 			if (strcmp(val, "true") == 0)
@@ -200,6 +209,7 @@ clm_model_in(PG_FUNCTION_ARGS)
 	for (i = 0; i < npar; i++)
 		if (!have[i])
 			model_syntax_error(str, "Every parameter of the kind must be given.");
+	clm_model_cov_in_finish(m, str);
 	PG_RETURN_POINTER(m);
 }
 
@@ -221,6 +231,7 @@ clm_model_out(PG_FUNCTION_ARGS)
 	for (i = 0; i < npar; i++)
 		appendStringInfo(&buf, " se_%s=%s", clm_kind_par_name(m->kind, i),
 						 float8out_internal(m->se[i]));
+	clm_model_cov_out(m, &buf);
 	appendStringInfo(&buf, " loglik=%s n=%s distinct=%d converged=%s iterations=%d message='%s'",
 					 float8out_internal(m->ll), float8out_internal(m->n_customers),
 					 m->n_distinct, m->converged ? "true" : "false", m->iterations,
@@ -238,7 +249,8 @@ clm_model_send(PG_FUNCTION_ARGS)
 	int			i;
 
 	pq_begintypsend(&buf);
-	pq_sendint32(&buf, m->kind);
+	/* binary format 2 (1 in the upper bits) when the model has covariates */
+	pq_sendint32(&buf, m->kind | (CLM_MODEL_HAS_COV(m) ? (1 << 16) : 0));
 	pq_sendint32(&buf, m->converged);
 	pq_sendint32(&buf, m->iterations);
 	pq_sendint32(&buf, m->n_distinct);
@@ -250,6 +262,7 @@ clm_model_send(PG_FUNCTION_ARGS)
 		pq_sendfloat8(&buf, m->se[i]);
 	}
 	pq_sendstring(&buf, m->message);
+	clm_model_cov_send(m, &buf);
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -264,7 +277,7 @@ clm_model_recv(PG_FUNCTION_ARGS)
 	const char *msg;
 	int			i;
 
-	if ((word >> 16) != 0)
+	if ((word >> 16) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("unsupported binary format version %d for type clm.model",
@@ -307,6 +320,8 @@ clm_model_recv(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("invalid message in binary clm.model")));
 	strlcpy(m->message, msg, sizeof(m->message));
+	if ((word >> 16) == 1)
+		m = clm_model_cov_recv(m, buf);
 	PG_RETURN_POINTER(m);
 }
 
@@ -408,6 +423,9 @@ clm_model_parameter(PG_FUNCTION_ARGS)
 	for (i = 0; i < clm_kind_npar(m->kind); i++)
 		if (strcmp(name, clm_kind_par_name(m->kind, i)) == 0)
 			PG_RETURN_FLOAT8(m->par[i]);
+	/* a covariate effect: process.covariate (trans.web) */
+	if (CLM_MODEL_HAS_COV(m) && (i = clm_model_cov_effect(m, name)) >= 0)
+		PG_RETURN_FLOAT8(CLM_MODEL_COV(m)->gamma[i]);
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("a %s model has no parameter \"%s\"", clm_kind_name(m->kind), name)));

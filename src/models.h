@@ -18,6 +18,7 @@
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 
+#include "clm_cov.h"
 #include "clm_models.h"
 
 /* histogram kind for the score-metric aggregates (not a model) */
@@ -76,6 +77,32 @@ typedef struct ClmModel
 	char		message[64];
 } ClmModel;
 
+/*
+ * Format 2 (models with covariates, clm 0.3): the format-1 layout followed
+ * by ClmModelCov; version is 2.  Models without covariates keep format 1
+ * (the values, text and binary forms of 0.1 and 0.2, unchanged).  The
+ * binary form of format 2 has 1 in the upper 16 bits of the kind word and
+ * the covariates after the message.
+ */
+#define CLM_MODEL_VERSION_COV 2
+#define CLM_COV_NAMELEN 64
+
+typedef struct ClmModelCov
+{
+	int32		ncov;
+	int32		ngroups;
+	/* effects g[group][covariate] (k = ncov), and their standard errors (NaN: none) */
+	double		gamma[CLM_COV_MAX_GROUPS * CLM_MAX_COV];
+	double		gamma_se[CLM_COV_MAX_GROUPS * CLM_MAX_COV];
+	char		names[CLM_MAX_COV][CLM_COV_NAMELEN];
+} ClmModelCov;
+
+#define CLM_MODEL_COV_SIZE (sizeof(ClmModel) + sizeof(ClmModelCov))
+/* the covariates of a model value, NULL for a model without them */
+#define CLM_MODEL_HAS_COV(m) (VARSIZE(m) == CLM_MODEL_COV_SIZE)
+#define CLM_MODEL_COV(m) (CLM_MODEL_HAS_COV(m) ? \
+	(ClmModelCov *) ((char *) (m) + sizeof(ClmModel)) : (ClmModelCov *) NULL)
+
 #define DatumGetClmHist(d) ((ClmHist *) PG_DETOAST_DATUM(d))
 #define DatumGetClmModel(d) ((ClmModel *) PG_DETOAST_DATUM(d))
 
@@ -91,8 +118,29 @@ extern bool clm_parse_f8(char **p, double *out);
 extern int32 clm_recv_int4(StringInfo buf, const char *type);
 extern double clm_recv_float8(StringInfo buf, const char *type);
 
+/* model_fit.c: the time unit of the last row a fit over profiles read, and its days */
+typedef struct ClmUnitCache
+{
+	double		days;
+	int			len;			/* -1: nothing cached */
+	char		name[16];
+} ClmUnitCache;
+extern bool clm_profile_fit_inputs(FunctionCallInfo fcinfo, int kind,
+								   ClmUnitCache *uc, double *v);
+extern ClmModel *clm_model_from_fit(int kind, const clm_fit_result *r);
+
 /* model_value.c */
 extern ClmModel *clm_model_new(int kind);
 extern ClmModel *clm_model_get(Datum d);
+
+/* model_cov.c: the covariates of a model value (format 2) */
+extern void clm_model_cov_check(const ClmModel *m);
+extern int	clm_model_cov_effect(const ClmModel *m, const char *key);
+extern bool clm_model_cov_in_key(ClmModel **mp, const char *key, const char *val,
+								 const char *str);
+extern void clm_model_cov_in_finish(const ClmModel *m, const char *str);
+extern void clm_model_cov_out(const ClmModel *m, StringInfo buf);
+extern void clm_model_cov_send(const ClmModel *m, StringInfo buf);
+extern ClmModel *clm_model_cov_recv(ClmModel *m, StringInfo buf);
 
 #endif							/* CLM_MODELS_GLUE_H */

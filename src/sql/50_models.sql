@@ -66,7 +66,7 @@ COMMENT ON FUNCTION @extschema@.model_info(@extschema@.model) IS 'the model as a
 
 CREATE FUNCTION @extschema@.model_parameter(model @extschema@.model, name text) RETURNS float8
 	AS 'MODULE_PATHNAME', 'clm_model_parameter' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.model_parameter(@extschema@.model, text) IS 'one parameter of a model by name (r, alpha, a, b, s, beta, p, q, gamma, delta)';
+COMMENT ON FUNCTION @extschema@.model_parameter(@extschema@.model, text) IS 'one parameter of a model by name (r, alpha, a, b, s, beta, p, q, gamma, delta), or a covariate effect as process.covariate (trans.web)';
 
 CREATE FUNCTION @extschema@.model_histogram_merge(@extschema@.model_histogram, @extschema@.model_histogram)
 	RETURNS @extschema@.model_histogram

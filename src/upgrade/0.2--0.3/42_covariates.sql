@@ -1,0 +1,1 @@
+../../sql/52_covariates.sql
