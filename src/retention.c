@@ -430,7 +430,10 @@ clm_retention_trans(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("the parameters of clm.retention must not be NULL")));
 	if (PG_ARGISNULL(0))
+	{
 		state = rt_new_state(fcinfo, cxt);
+		rt_view_cached(cache, fcinfo->flinfo->fn_mcxt, state, &rv);
+	}
 	else
 	{
 		/* any state, also a user aggregate's initcond: checked before use */
@@ -444,10 +447,7 @@ clm_retention_trans(PG_FUNCTION_ARGS)
 					 errmsg("the parameters of clm.retention must be the same for every row")));
 	}
 	if (!PG_ARGISNULL(1))
-	{
-		rt_view_cached(cache, fcinfo->flinfo->fn_mcxt, state, &rv);
 		rt_add_profile(&rv, cache->starts, PG_GETARG_CLM_PROFILE(1));
-	}
 	PG_RETURN_ARRAYTYPE_P(state);
 }
 
