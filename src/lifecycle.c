@@ -92,11 +92,42 @@ lc_add_profile(int64 *v, const ClmProfile *p)
 	const ClmDay *days = clm_profile_days(p);
 	bool		has_prev = false;
 	int64		prev = 0;
-	int32		i;
+	int32		i = 0;
 
 	pr.kind = (ClmPeriodKind) v[3];
 	pr.week_start = (int32) v[4];
-	for (i = 0; i < p->n_days; i++)
+
+	/*
+	 * Skip the days before period lo = first - k - 1 (binary search).  Of
+	 * them, the walk below would only keep whether one counts (has_prev) and
+	 * the period of the last one that does (prev < lo); any prev < lo gives
+	 * the same counts for the days from lo on (never equal to theirs, never
+	 * the period just before one in the range, its dormant period prev + k
+	 * before first), so prev = lo - 1 stands for it.  lo lies between two
+	 * valid periods here (a profile day's and first), so its start is a
+	 * valid day.
+	 */
+	if (p->n_days > 0 && first - k - 1 > clm_period_index(&pr, days[0].day))
+	{
+		int64		lo = first - k - 1;
+		int32		lo_day = clm_period_start(&pr, lo);
+		int32		hi = p->n_days;
+		int32		j;
+
+		while (i < hi)
+		{
+			int32		mid = i + (hi - i) / 2;
+
+			if (days[mid].day < lo_day)
+				i = mid + 1;
+			else
+				hi = mid;
+		}
+		for (j = i - 1; j >= 0 && !has_prev; j--)
+			has_prev = !purchases_only || days[j].orders > 0;
+		prev = lo - 1;
+	}
+	for (; i < p->n_days; i++)
 	{
 		int64		a;
 
@@ -184,8 +215,13 @@ clm_lifecycle_trans(PG_FUNCTION_ARGS)
 		/* any state, also a user aggregate's initcond: checked before use */
 		state = clm_state_arg(fcinfo, 0);
 		v = lc_values(state);
+		if (fcinfo->flinfo->fn_extra == NULL)
+			fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+															  sizeof(ClmPeriodArg));
 		if (v[1] != PG_GETARG_DATEADT(2) || v[2] != PG_GETARG_DATEADT(3) ||
-			v[3] != clm_parse_period(PG_GETARG_TEXT_PP(4)) ||
+			v[3] != clm_parse_period_cached((ClmPeriodArg *) fcinfo->flinfo->fn_extra,
+											fcinfo->flinfo->fn_mcxt,
+											PG_GETARG_TEXT_PP(4)) ||
 			(PG_NARGS() > 5 && (v[5] != PG_GETARG_INT32(5) ||
 								v[6] != (PG_GETARG_BOOL(6) ? 1 : 0) ||
 								v[4] != PG_GETARG_INT32(7))))

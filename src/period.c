@@ -41,6 +41,29 @@ clm_parse_period(text *t)
 	return k;
 }
 
+/*
+ * clm_parse_period(t), remembered in c (allocated in cxt): an argument with
+ * the bytes of the last one is not parsed again
+ */
+ClmPeriodKind
+clm_parse_period_cached(ClmPeriodArg *c, MemoryContext cxt, text *t)
+{
+	Size		len = VARSIZE_ANY_EXHDR(t);
+
+	if (c->arg == NULL || VARSIZE_ANY_EXHDR(c->arg) != len ||
+		memcmp(VARDATA_ANY(c->arg), VARDATA_ANY(t), len) != 0)
+	{
+		ClmPeriodKind kind = clm_parse_period(t);
+
+		if (c->arg != NULL)
+			pfree(c->arg);
+		c->arg = (text *) MemoryContextAlloc(cxt, VARSIZE_ANY(t));
+		memcpy(c->arg, t, VARSIZE_ANY(t));
+		c->kind = kind;
+	}
+	return c->kind;
+}
+
 /* the SQL spelling of a period kind */
 const char *
 clm_period_name(ClmPeriodKind kind)

@@ -113,8 +113,16 @@ clm_period_end(const ClmPeriod *pr, int64 idx)
 	return clm_period_start(pr, idx + 1) - 1;
 }
 
+/* a period argument parsed once for equal arguments (per call site) */
+typedef struct ClmPeriodArg
+{
+	text	   *arg;			/* copy of the last argument parsed, or NULL */
+	ClmPeriodKind kind;			/* its value */
+} ClmPeriodArg;
+
 /* period.c */
 extern ClmPeriodKind clm_parse_period(text *t);
+extern ClmPeriodKind clm_parse_period_cached(ClmPeriodArg *c, MemoryContext cxt, text *t);
 extern const char *clm_period_name(ClmPeriodKind kind);
 extern int32 clm_check_week_start(int32 ws);
 extern int32 clm_finite_date(DateADT d, const char *what);

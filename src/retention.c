@@ -138,8 +138,7 @@ rt_view(ArrayType *arr, RtView *rv)
  */
 typedef struct RtCache
 {
-	text	   *period_arg;		/* copy of the last period argument */
-	ClmPeriodKind period_kind;	/* its value */
+	ClmPeriodArg period;		/* the last period argument */
 	int64	   *params;			/* NULL, or RT_FIXED + view.nb elements */
 	RtView		view;			/* its view; pointers unused */
 	int32	   *starts;			/* month periods: n + 1 first days */
@@ -153,25 +152,6 @@ rt_cache(FunctionCallInfo fcinfo)
 		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
 														  sizeof(RtCache));
 	return (RtCache *) fcinfo->flinfo->fn_extra;
-}
-
-/* the period argument t, parsed once for equal arguments */
-static ClmPeriodKind
-rt_cached_period(RtCache *c, MemoryContext cxt, text *t)
-{
-	if (c->period_arg == NULL ||
-		VARSIZE_ANY_EXHDR(c->period_arg) != VARSIZE_ANY_EXHDR(t) ||
-		memcmp(VARDATA_ANY(c->period_arg), VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t)) != 0)
-	{
-		ClmPeriodKind kind = clm_parse_period(t);
-
-		if (c->period_arg != NULL)
-			pfree(c->period_arg);
-		c->period_arg = (text *) MemoryContextAlloc(cxt, VARSIZE_ANY(t));
-		memcpy(c->period_arg, t, VARSIZE_ANY(t));
-		c->period_kind = kind;
-	}
-	return c->period_kind;
 }
 
 /* rt_view, skipping the checks for a state with the cached parameters */
@@ -440,7 +420,8 @@ clm_retention_trans(PG_FUNCTION_ARGS)
 		state = clm_state_arg(fcinfo, 0);
 		rt_view_cached(cache, fcinfo->flinfo->fn_mcxt, state, &rv);
 		if (rv.v[1] != PG_GETARG_DATEADT(2) || rv.v[2] != PG_GETARG_DATEADT(3) ||
-			rv.v[3] != rt_cached_period(cache, fcinfo->flinfo->fn_mcxt, PG_GETARG_TEXT_PP(4)) ||
+			rv.v[3] != clm_parse_period_cached(&cache->period, fcinfo->flinfo->fn_mcxt,
+											 PG_GETARG_TEXT_PP(4)) ||
 			(PG_NARGS() == 8 && rv.v[4] != PG_GETARG_INT32(7)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
