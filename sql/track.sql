@@ -52,7 +52,9 @@ WITH e AS (
            round(clm.expected_purchases($4, 365 / 7.0, b.x, b.t_x, b.t)::numeric, 4)::float8 AS expected_purchases_365d,
            round(es.expected_spend::numeric, 2)::float8 AS expected_spend,
            round(clm.clv($4, 52, power(1.10::float8, 7 / 365.25) - 1, 1.0, es.expected_spend, b.x, b.t_x, b.t)::numeric, 2)::float8 AS clv,
-           clm.preferred_channel(d.p, $1, 30) AS preferred_channel
+           clm.preferred_channel(d.p, $1, 30) AS preferred_channel,
+           -- no contacts: the contact columns are NULL (sql/contact_state.sql)
+           NULL::text AS best_channel, NULL::int AS best_hour, NULL::date AS contactable_from
       FROM %s d
            CROSS JOIN LATERAL clm.summary(d.p, $1) sm
            CROSS JOIN LATERAL clm.rfm_score(d.p, $2, $1) sc

@@ -112,7 +112,17 @@ VALUES
   'channel with the highest recency-weighted engagement (clm.preferred_channel)'),
  ('profile_changed_at', 'timestamp with time zone',
   'x.changed_at',
-  'when the customer''s stored profile last changed (refresh time)')
+  'when the customer''s stored profile last changed (refresh time)'),
+ -- set by clm.contact_derive after the row is written (87_contact_state.sql)
+ ('best_channel', 'text',
+  'NULL::text',
+  'channel with the highest response rate of the customer''s messages, shrunk toward the population''s (the population''s best without messages; NULL without contacts: clm.track_contacts)'),
+ ('best_hour', 'integer',
+  'NULL::integer',
+  'hour of day (0-23, source time zone) with the highest response rate, shrunk toward the population''s (NULL without contacts)'),
+ ('contactable_from', 'date',
+  'NULL::date',
+  'first day from as_of a message may be sent on best_channel under the source''s contact rule set, if nothing more is sent (infinity: a stage rule blocks; NULL without contacts); contact_now gives every channel')
 $fn$;
 COMMENT ON FUNCTION @extschema@.track_customers_columns() IS 'internal: the columns of a tracked source''s customers table (name, type, SQL expression, comment), in table order';
 

@@ -262,6 +262,7 @@ SELECT count(*), coalesce(sum(events), 0) FROM ins$q$,
     PERFORM @extschema@.contact_refresh(r, true);  -- the messages sent, if any (87_contact.sql)
     PERFORM @extschema@.track_refit(r, @extschema@.track_as_of(r.settings));
     PERFORM @extschema@.track_customers_all(r);
+    PERFORM @extschema@.contact_derive(r, true);  -- contact columns, if contacts (87_contact_state.sql)
     PERFORM @extschema@.audience_refresh(r);  -- audience changes, if recorded (87_contact_audience.sql)
     IF NOT creating THEN
         PERFORM @extschema@.track_refresh_views(r);
@@ -383,6 +384,9 @@ SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM up), (SELECT count(*) FR
         PERFORM @extschema@.track_refit(r, today);
         PERFORM @extschema@.track_customers_all(r);
     END IF;
+    -- the contact columns of the customers with new messages or purchases
+    -- (of every customer after a refit), if the source has contacts
+    PERFORM @extschema@.contact_derive(r, do_refit);  -- 87_contact_state.sql
     IF do_views THEN
         PERFORM @extschema@.track_refresh_views(r);
     END IF;

@@ -23,7 +23,8 @@ CREATE TABLE @extschema@.tracked_contacts (
     opened_column name,
     clicked_column name,
     converted_column name,
-    incremental boolean NOT NULL
+    incremental boolean NOT NULL,
+    rule_set text NOT NULL DEFAULT 'default'
 );
 COMMENT ON TABLE @extschema@.tracked_contacts IS 'clm catalog: the contacts table registered with a tracked source by clm.track_contacts (kept by pg_dump; a role sees the rows of the tracked sources it sees and changes those it owns)';
 COMMENT ON COLUMN @extschema@.tracked_contacts.name IS 'the tracked source (clm.tracked_source.name)';
@@ -36,6 +37,7 @@ COMMENT ON COLUMN @extschema@.tracked_contacts.delivered_column IS 'boolean colu
 COMMENT ON COLUMN @extschema@.tracked_contacts.opened_column IS 'boolean column: the message was opened, or NULL';
 COMMENT ON COLUMN @extschema@.tracked_contacts.clicked_column IS 'boolean column: the message was clicked, or NULL';
 COMMENT ON COLUMN @extschema@.tracked_contacts.converted_column IS 'boolean column: the message led to a conversion, or NULL';
+COMMENT ON COLUMN @extschema@.tracked_contacts.rule_set IS 'the contact rule set (clm.contact_rule_set) of the customers'' contactable_from and the view contact_now (clm.set_contact_rule_set)';
 COMMENT ON COLUMN @extschema@.tracked_contacts.incremental IS 'true if the contacts table has the capture triggers (a table); false for a view or foreign table, which every refresh reloads';
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.tracked_contacts', '');
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.tracked_contacts TO PUBLIC;
@@ -107,8 +109,9 @@ COMMENT ON FUNCTION @extschema@.contact_select_sql(@extschema@.tracked_contacts,
 
 -- Moves the queued messages of a tracked source into <target>.contacts, or
 -- reloads them all (reload, a marker queued by an UPDATE, DELETE or TRUNCATE,
--- or a contacts view); NULL if the source has no contacts.  The caller holds
--- the refresh lock.
+-- or a contacts view), and brings the contact state of the customers
+-- concerned up to date (87_contact_state.sql); NULL if the source has no
+-- contacts.  The caller holds the refresh lock.
 CREATE FUNCTION @extschema@.contact_refresh(r @extschema@.tracked_source, reload boolean)
     RETURNS bigint LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
@@ -120,6 +123,7 @@ DECLARE
     old_tz text := current_setting('TimeZone');
     op text;
     n bigint;
+    touched text[];
 BEGIN
     SELECT * INTO c FROM @extschema@.tracked_contacts tc WHERE tc.name = r.name;
     IF NOT FOUND THEN
@@ -142,12 +146,17 @@ SELECT count(*) FROM ins$q$,
             CASE WHEN c.incremental THEN format('gone AS (DELETE FROM %I.clm_contacts_pending),', t) ELSE '' END,
             t, t, @extschema@.contact_select_sql(c, false), c.source, c.customer_column, c.time_column)
             INTO n;
+        PERFORM @extschema@.contact_state_update(r, NULL);  -- 87_contact_state.sql
     ELSE
         EXECUTE format($q$
 WITH moved AS (DELETE FROM %I.clm_contacts_pending WHERE op IS NULL RETURNING *),
-ins AS (INSERT INTO %I.contacts SELECT %s FROM moved RETURNING 1)
-SELECT count(*) FROM ins$q$, t, t, @extschema@.contact_select_sql(c, true))
-            INTO n;
+ins AS (INSERT INTO %I.contacts SELECT %s FROM moved RETURNING customer_id)
+SELECT count(*), pg_catalog.array_agg(DISTINCT customer_id::pg_catalog.text) FROM ins$q$,
+            t, t, @extschema@.contact_select_sql(c, true))
+            INTO n, touched;
+        IF n > 0 THEN
+            PERFORM @extschema@.contact_state_update(r, touched);
+        END IF;
     END IF;
     PERFORM set_config('TimeZone', old_tz, true);
     RETURN n;
@@ -163,6 +172,7 @@ CREATE FUNCTION @extschema@.contact_reader_relations(t name)
 AS $fn$
     SELECT coalesce(array_agg(v.rel ORDER BY v.ord), '{}')
       FROM unnest(ARRAY['contacts', 'contact_pressure', 'contact_response_rates', 'contact_best',
+                        'contact_state', 'contact_population', 'contact_now',
                         'audience_members', 'audience_changes']) WITH ORDINALITY AS v(rel, ord)
      WHERE to_regclass(format('%I.%I', t, v.rel)) IS NOT NULL
 $fn$;
@@ -311,8 +321,10 @@ BEGIN
                        'clm_contact_invalidate_' || tag, contacts, t);
     END IF;
     PERFORM @extschema@.contact_create_views(r);
+    PERFORM @extschema@.contact_create_state(r);  -- 87_contact_state.sql
     PERFORM @extschema@.contact_grant_readers(r);
     n := @extschema@.contact_refresh(r, true);
+    PERFORM @extschema@.contact_derive(r, true);
     RETURN n;
 END
 $fn$;
@@ -340,8 +352,13 @@ BEGIN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_contact_capture_' || tag, c.source);
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_contact_invalidate_' || tag, c.source);
     END IF;
-    EXECUTE format('DROP VIEW IF EXISTS %I.contact_best, %I.contact_response_rates, %I.contact_pressure', t, t, t);
-    EXECUTE format('DROP TABLE IF EXISTS %I.contacts, %I.clm_contacts_pending', t, t);
+    EXECUTE format('DROP VIEW IF EXISTS %I.contact_now, %I.contact_best, %I.contact_response_rates, %I.contact_pressure',
+                   t, t, t, t);
+    EXECUTE format('DROP TABLE IF EXISTS %I.contacts, %I.clm_contacts_pending, %I.contact_state, %I.contact_population',
+                   t, t, t, t);
+    IF to_regclass(format('%I.customers', t)) IS NOT NULL THEN
+        EXECUTE format('UPDATE %I.customers SET best_channel = NULL, best_hour = NULL, contactable_from = NULL', t);
+    END IF;
     DELETE FROM @extschema@.tracked_contacts tc WHERE tc.name = source_name;
 END
 $fn$;

@@ -123,8 +123,10 @@ INSERT INTO @extschema@.contact_rule_set VALUES
 -- the rule set's order).  next_allowed is the day from which the blocking
 -- time rules (quiet periods, caps) all pass if nothing more is sent; NULL
 -- when a stage rule blocks (it waits for the customer, not for a day).  The
--- stage and last purchase are those of the customers table (the last
--- refresh); the messages those of the contacts table up to the day.
+-- stage, last purchase and messages are those of the contact state (as of
+-- the last refresh, 87_contact_state.sql), which holds a row for every
+-- customer of the customers table: one pass over it, the rules applied by
+-- clm.contact_blocks (src/contact_rules.c), no scan of the messages.
 CREATE FUNCTION @extschema@.contactable(source_name text, channel text, kind text DEFAULT 'message',
     rule_set text DEFAULT 'default', at date DEFAULT NULL)
     RETURNS TABLE (customer_id text, contactable boolean, reason text, next_allowed date)
@@ -154,73 +156,24 @@ BEGIN
         RAISE EXCEPTION 'clm.contactable: tracked source "%" has no contacts', source_name
             USING ERRCODE = '55000', HINT = 'Register the messages sent with clm.track_contacts.';
     END IF;
+    IF to_regclass(format('%I.contact_state', t)) IS NULL THEN
+        RAISE EXCEPTION 'clm.contactable: tracked source "%" has no contact state yet', source_name
+            USING ERRCODE = '55000', HINT = 'Its contacts were registered by an earlier version: clm.refresh makes it.';
+    END IF;
     IF day IS NULL THEN
         -- (from customers, which readers may read: clm_fit is the owner's)
         EXECUTE format('SELECT max(as_of) FROM %I.customers', t) INTO day;
     END IF;
+    IF day IS NULL OR NOT isfinite(day) THEN
+        RAISE EXCEPTION 'clm.contactable: at must be a finite day' USING ERRCODE = '22023';
+    END IF;
     RETURN QUERY EXECUTE format($q$
-WITH caps AS MATERIALIZED (
-    SELECT k.ord, k.c->>'channel' AS channel, (k.c->>'days')::int AS days, (k.c->>'max')::int AS mx
-      FROM pg_catalog.jsonb_array_elements(coalesce($3->'caps', '[]')) WITH ORDINALITY AS k(c, ord)
-     WHERE k.c->>'channel' IS NULL OR k.c->>'channel' = $2),
-recent AS MATERIALIZED (
-    -- the messages of the longest cap window, read once
-    SELECT s.customer_id, s.sent_day, s.channel FROM %1$I.contacts s
-     WHERE s.sent_day > $1 - (SELECT pg_catalog.max(days) FROM caps) AND s.sent_day <= $1),
-lastn AS (
-    -- the last n messages on the channel with a known response, per customer
-    SELECT z.customer_id, pg_catalog.count(*) AS n, pg_catalog.bool_or(z.responded) AS answered
-      FROM (SELECT s.customer_id, s.responded,
-                   pg_catalog.row_number() OVER (PARTITION BY s.customer_id ORDER BY s.sent_at DESC) AS rn
-              FROM %1$I.contacts s
-             WHERE ($3->>'churned_unresponsive') IS NOT NULL AND s.channel = $2 AND s.sent_day <= $1
-               AND s.responded IS NOT NULL) z
-     WHERE z.rn <= ($3->>'churned_unresponsive')::int
-     GROUP BY z.customer_id),
-hits AS (
-    -- the caps each customer has reached, and the day each frees: the day the
-    -- (n - max + 1)-th oldest message of the window leaves it
-    SELECT s.customer_id, k.ord, k.channel, k.days, k.mx,
-           (pg_catalog.array_agg(s.sent_day ORDER BY s.sent_day))[pg_catalog.count(*) - k.mx + 1] + k.days AS frees
-      FROM caps k
-      JOIN recent s ON s.sent_day > $1 - k.days AND (k.channel IS NULL OR s.channel = k.channel)
-     GROUP BY s.customer_id, k.ord, k.channel, k.days, k.mx
-    HAVING pg_catalog.count(*) >= k.mx),
-firsthit AS (
-    SELECT DISTINCT ON (h.customer_id) h.customer_id,
-           pg_catalog.format('cap: %%s per %%s days on %%s', h.mx, h.days, coalesce(h.channel, 'all channels')) AS reason,
-           pg_catalog.max(h.frees) OVER (PARTITION BY h.customer_id) AS frees
-      FROM hits h
-     ORDER BY h.customer_id, h.ord),
-x AS (
-    SELECT c.customer_id, c.stage, c.last_purchase, f.reason AS cap_reason, f.frees,
-           c.last_purchase + ($3->>'quiet_days_after_purchase')::int AS quiet_end,
-           CASE WHEN $4 = 'promotion' THEN c.last_purchase + ($3->>'promotion_quiet_days')::int END AS promo_end,
-           coalesce(c.stage = 'churned' AND l.n = ($3->>'churned_unresponsive')::int AND NOT l.answered, false) AS unresponsive
-      FROM %1$I.customers c LEFT JOIN firsthit f ON f.customer_id = c.customer_id
-      LEFT JOIN lastn l ON l.customer_id = c.customer_id),
-y AS (
-    SELECT x.*,
-           CASE WHEN x.unresponsive
-                THEN pg_catalog.format('churned and no response to the last %%s messages on %%s', $3->>'churned_unresponsive', $2)
-                WHEN $4 = 'winback' AND $3 ? 'winback_stages'
-                     AND NOT (x.stage = ANY (ARRAY(SELECT pg_catalog.jsonb_array_elements_text($3->'winback_stages'))))
-                THEN pg_catalog.format('win-back only to %%s customers, not %%s',
-                                       pg_catalog.array_to_string(ARRAY(SELECT pg_catalog.jsonb_array_elements_text($3->'winback_stages')), ', '),
-                                       x.stage)
-                WHEN x.quiet_end > $1
-                THEN pg_catalog.format('quiet period: %%s days after the purchase of %%s', $3->>'quiet_days_after_purchase', x.last_purchase)
-                WHEN x.promo_end > $1
-                THEN pg_catalog.format('no promotion within %%s days after the purchase of %%s', $3->>'promotion_quiet_days', x.last_purchase)
-                ELSE x.cap_reason END AS reason
-      FROM x)
-SELECT y.customer_id::pg_catalog.text, y.reason IS NULL, coalesce(y.reason, 'ok'),
-       CASE WHEN y.reason IS NULL THEN $1
-            WHEN y.unresponsive OR y.reason LIKE 'win-back%%' THEN NULL
-            ELSE GREATEST(CASE WHEN y.quiet_end > $1 THEN y.quiet_end END,
-                                     CASE WHEN y.promo_end > $1 THEN y.promo_end END, y.frees) END
-  FROM y$q$, t)
+SELECT y.customer_id::pg_catalog.text, (y.b).contactable, (y.b).reason, (y.b).next_allowed
+  FROM (SELECT s.customer_id, %2$s AS b
+          FROM %1$I.contact_state s, @extschema@.contact_rule_args($3) a
+         WHERE s.customer
+        OFFSET 0) y$q$, t, @extschema@.contact_blocks_sql('$2', '$4', '$1'))
         USING day, channel, rules, kind;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.contactable(text, text, text, text, date) IS 'for every customer of a tracked source with contacts: whether a message of a kind (message, promotion, winback) may be sent on a channel on a day under a named rule set (clm.contact_rule_set), the reason, and the next day it may';
+COMMENT ON FUNCTION @extschema@.contactable(text, text, text, text, date) IS 'for every customer of a tracked source with contacts: whether a message of a kind (message, promotion, winback) may be sent on a channel on a day under a named rule set (clm.contact_rule_set), the reason, and the next day it may (one pass over the customers and their stored contact state)';
