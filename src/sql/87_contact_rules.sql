@@ -139,6 +139,7 @@ DECLARE
     t name := r.target_schema;
     rules jsonb;
     day date := at;
+    state text;
 BEGIN
     IF channel IS NULL OR kind IS NULL OR rule_set IS NULL THEN
         RAISE EXCEPTION 'clm.contactable: channel, kind and rule_set must not be NULL' USING ERRCODE = '22004';
@@ -156,9 +157,19 @@ BEGIN
         RAISE EXCEPTION 'clm.contactable: tracked source "%" has no contacts', source_name
             USING ERRCODE = '55000', HINT = 'Register the messages sent with clm.track_contacts.';
     END IF;
-    IF to_regclass(format('%I.contact_state', t)) IS NULL THEN
-        RAISE EXCEPTION 'clm.contactable: tracked source "%" has no contact state yet', source_name
-            USING ERRCODE = '55000', HINT = 'Its contacts were registered by an earlier version: clm.refresh makes it.';
+    state := format('%I.contact_state', t);
+    IF to_regclass(state) IS NULL THEN
+        -- contacts registered by 0.2 and no refresh since the update: the
+        -- state made here from customers and contacts (a scan of the messages)
+        state := format($q$(SELECT c.customer_id, true AS customer, c.stage, c.last_purchase,
+       g.sent_days, g.channels, g.responded
+  FROM %1$I.customers c LEFT JOIN
+       (SELECT m.customer_id,
+               pg_catalog.array_agg(m.sent_day ORDER BY m.sent_day DESC, m.sent_at DESC) AS sent_days,
+               pg_catalog.array_agg(m.channel ORDER BY m.sent_day DESC, m.sent_at DESC) AS channels,
+               pg_catalog.array_agg(m.responded ORDER BY m.sent_day DESC, m.sent_at DESC) AS responded
+          FROM %1$I.contacts m WHERE pg_catalog.isfinite(m.sent_day) GROUP BY m.customer_id) g
+       ON g.customer_id = c.customer_id)$q$, t);
     END IF;
     IF day IS NULL THEN
         -- (from customers, which readers may read: clm_fit is the owner's)
@@ -170,9 +181,9 @@ BEGIN
     RETURN QUERY EXECUTE format($q$
 SELECT y.customer_id::pg_catalog.text, (y.b).contactable, (y.b).reason, (y.b).next_allowed
   FROM (SELECT s.customer_id, %2$s AS b
-          FROM %1$I.contact_state s, @extschema@.contact_rule_args($3) a
+          FROM %1$s s, @extschema@.contact_rule_args($3) a
          WHERE s.customer
-        OFFSET 0) y$q$, t, @extschema@.contact_blocks_sql('$2', '$4', '$1'))
+        OFFSET 0) y$q$, state, @extschema@.contact_blocks_sql('$2', '$4', '$1'))
         USING day, channel, rules, kind;
 END
 $fn$;

@@ -1,0 +1,1 @@
+../../sql/87_contact_state.sql
