@@ -206,6 +206,9 @@ CREATE FUNCTION @extschema@.contact_derive(r @extschema@.tracked_source, all_row
     RETURNS bigint LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     SET jit = off
+    -- the ranking sorts (customers x the population's channels and hours)
+    -- rows: in memory rather than in batches on disk
+    SET work_mem = '64MB'
 AS $fn$
 DECLARE
     t name := r.target_schema;
