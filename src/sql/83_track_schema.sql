@@ -409,13 +409,21 @@ BEGIN
     IF atype NOT IN ('numeric', 'double precision') THEN
         acol := acol || '::numeric';
     END IF;
+    -- timestamptz: days counted in the source's time_zone, named in the call,
+    -- so that the profile does not depend on the TimeZone of the session or
+    -- of the server computing it (a Citus worker)
+    IF (SELECT a.atttypid FROM pg_attribute a WHERE a.attrelid = r.source AND a.attname = r.time_column)
+       = 'timestamptz'::regtype THEN
+        RETURN format('@extschema@.profile(%s, %s, %s, %L)', tcol, acol, coalesce(ccol, 'NULL::text'),
+                      r.settings->>'time_zone');
+    END IF;
     IF r.channel_column IS NULL THEN
         RETURN format('@extschema@.profile(%s, %s)', tcol, acol);
     END IF;
     RETURN format('@extschema@.profile(%s, %s, %s)', tcol, acol, ccol);
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.track_profile_sql(@extschema@.tracked_source, boolean) IS 'internal: the clm.profile call over a tracked source''s rows or its queue, as SQL text';
+COMMENT ON FUNCTION @extschema@.track_profile_sql(@extschema@.tracked_source, boolean) IS 'internal: the clm.profile call over a tracked source''s rows or its queue, as SQL text (a timestamptz time column with the time_zone setting named in the call)';
 
 -- Registers a source and builds its schema of views.
 CREATE FUNCTION @extschema@.track(source regclass, customer_column name, time_column name,
@@ -437,6 +445,7 @@ DECLARE
     col record;
     res @extschema@.refresh_result;
     incremental boolean;
+    distributed boolean;
 BEGIN
     IF source IS NULL OR customer_column IS NULL OR time_column IS NULL OR amount_column IS NULL THEN
         RAISE EXCEPTION 'clm.track: source, customer_column, time_column and amount_column are required'
@@ -446,7 +455,7 @@ BEGIN
     IF rel.relkind NOT IN ('r', 'p', 'v', 'm', 'f') THEN
         RAISE EXCEPTION 'clm.track: % is not a table or view', source USING ERRCODE = '42809';
     END IF;
-    PERFORM @extschema@.track_citus_check(source);
+    distributed := @extschema@.track_citus_check(source, customer_column, filter);  -- 87_track_citus.sql
     incremental := rel.relkind IN ('r', 'p');
     t := coalesce(target_schema, left('clm_' || rel.relname, 63));
     src_name := coalesce(name, t);
@@ -560,14 +569,20 @@ BEGIN
             source_row text' END);
         EXECUTE format('COMMENT ON TABLE %I.clm_pending IS %L', t,
             format('clm internal: events inserted into %s and not yet merged by clm.refresh; op = a change that needs a rebuild', source));
-        PERFORM @extschema@.track_grant_writers(source, t);
-        PERFORM @extschema@.track_create_triggers(@extschema@.track_lookup(src_name));
     END IF;
 
     -- the customers table and the views, created empty and filled by the rebuild
     EXECUTE format('CREATE TABLE %I.customers (%s, PRIMARY KEY (customer_id))', t,
                    (SELECT string_agg(format('%I %s', c.col, coalesce(c.type, ctype)), ', ')
                       FROM @extschema@.track_customers_columns() c));
+    IF distributed THEN
+        -- queue, profiles and customers co-located with the source (87_track_citus.sql)
+        PERFORM @extschema@.track_citus_distribute(@extschema@.track_lookup(src_name));
+    END IF;
+    IF incremental THEN
+        PERFORM @extschema@.track_grant_writers(source, t);
+        PERFORM @extschema@.track_create_triggers(@extschema@.track_lookup(src_name));
+    END IF;
     EXECUTE format('COMMENT ON TABLE %I.customers IS %L', t,
         format('one row per customer of %s: summary, RFM, stage, churn and CLV; kept fresh by clm.refresh(%L) (rows of changed customers are replaced; all rows at each refit)', source, src_name));
     FOR col IN SELECT * FROM @extschema@.track_customers_columns() LOOP

@@ -74,6 +74,10 @@ AS $fn$
 DECLARE
     tag text := left(md5(r.name), 12);
 BEGIN
+    IF @extschema@.track_citus_distributed(r.target_schema) THEN
+        PERFORM @extschema@.track_citus_create_triggers(r);  -- 87_track_citus.sql
+        RETURN;
+    END IF;
     IF r.filter IS NULL THEN
         EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON %s REFERENCING NEW TABLE AS clm_new_rows'
                        ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.track_capture(%L, %L, %L, %L, %L)',
@@ -95,4 +99,4 @@ BEGIN
     END IF;
 END
 $fn$;
-COMMENT ON FUNCTION @extschema@.track_create_triggers(@extschema@.tracked_source) IS 'internal: creates the capture and invalidation triggers of a tracked source, calling clm.track_capture and clm.track_invalidate';
+COMMENT ON FUNCTION @extschema@.track_create_triggers(@extschema@.tracked_source) IS 'internal: creates the capture and invalidation triggers of a tracked source, calling clm.track_capture and clm.track_invalidate (on a distributed source, clm.track_citus_create_triggers)';

@@ -208,6 +208,13 @@ BEGIN
         PERFORM pg_catalog.set_config('role', r.owner, true);
     END IF;
     EXECUTE format('DELETE FROM %I.customers', r.target_schema);
+    IF @extschema@.track_citus_distributed(r.target_schema) THEN
+        -- the fit as literals: a co-located INSERT ... SELECT, run on the workers
+        EXECUTE format('INSERT INTO %I.customers (%s) %s', r.target_schema, @extschema@.track_customers_list(),
+                       @extschema@.track_citus_customers_sql(r, format('%I.profiles', r.target_schema),
+                                                             @extschema@.track_citus_fit_sql(r)));
+        RETURN;
+    END IF;
     EXECUTE format('INSERT INTO %I.customers (%s) %s', r.target_schema, @extschema@.track_customers_list(),
                    @extschema@.track_customers_sql(format('%I.profiles', r.target_schema), r.target_schema, r.settings));
 END
@@ -233,32 +240,51 @@ BEGIN
         PERFORM pg_catalog.set_config('role', r.owner, true);
     END IF;
     PERFORM set_config('TimeZone', r.settings->>'time_zone', true);
-    EXECUTE format('DELETE FROM %I.profiles', t);
-    -- The profile build, a hash aggregate over every customer, runs with a
-    -- work_mem of 4MB whatever the session's: every event touches a random
-    -- customer's state (a few hundred bytes), so a hash table larger than the
-    -- caches makes each row wait for memory, and with a small work_mem
-    -- PostgreSQL works through the customers in batches that fit (at
-    -- 1,000,000 customers the build takes half the time it takes at 1GB).
-    PERFORM set_config('work_mem', '4MB', true);
-    -- the queue is emptied in the same statement (same snapshot) that reads the source,
-    -- so every event of a committed transaction is counted exactly once; src
-    -- is read once (not materialised), the events counted from the profiles
-    EXECUTE format($q$
-WITH %s
-src AS (SELECT %I AS customer_id, %s AS profile
-          FROM %s
-         WHERE %I IS NOT NULL AND %I IS NOT NULL AND (%s)
-         GROUP BY 1),
-ins AS (INSERT INTO %I.profiles (customer_id, profile, changed_at)
-        SELECT customer_id, profile, now() FROM src
-        RETURNING @extschema@.event_count(profile) AS events)
-SELECT count(*), coalesce(sum(events), 0) FROM ins$q$,
-        CASE WHEN r.incremental THEN format('gone AS (DELETE FROM %I.clm_pending),', t) ELSE '' END,
-        r.customer_column, @extschema@.track_profile_sql(r, false), r.source,
-        r.customer_column, r.time_column, coalesce(r.filter, 'true'), t)
-        INTO n, ev;
-    PERFORM set_config('work_mem', old_wm, true);
+    IF @extschema@.track_citus_distributed(t) THEN
+        -- distributed (87_track_citus.sql): when creating, the source is
+        -- locked against writes by the new triggers until clm.track commits
+        -- and the queue is empty, so one co-located INSERT ... SELECT runs
+        -- on the workers; later, one statement per shard group, each in one
+        -- snapshot with its queue shard
+        IF creating THEN
+            EXECUTE format('INSERT INTO %I.profiles (customer_id, profile, changed_at)'
+                           ' SELECT %I, %s, now() FROM %s WHERE %I IS NOT NULL AND %I IS NOT NULL GROUP BY 1',
+                           t, r.customer_column, @extschema@.track_profile_sql(r, false), r.source,
+                           r.customer_column, r.time_column);
+            EXECUTE format('SELECT count(*), coalesce(sum(@extschema@.event_count(profile)), 0) FROM %I.profiles', t)
+                INTO n, ev;
+        ELSE
+            SELECT x.events INTO ev FROM @extschema@.track_citus_run(r, true, false) x;
+            EXECUTE format('SELECT count(*) FROM %I.profiles', t) INTO n;
+        END IF;
+    ELSE
+        EXECUTE format('DELETE FROM %I.profiles', t);
+        -- The profile build, a hash aggregate over every customer, runs with a
+        -- work_mem of 4MB whatever the session's: every event touches a random
+        -- customer's state (a few hundred bytes), so a hash table larger than the
+        -- caches makes each row wait for memory, and with a small work_mem
+        -- PostgreSQL works through the customers in batches that fit (at
+        -- 1,000,000 customers the build takes half the time it takes at 1GB).
+        PERFORM set_config('work_mem', '4MB', true);
+        -- the queue is emptied in the same statement (same snapshot) that reads the source,
+        -- so every event of a committed transaction is counted exactly once; src
+        -- is read once (not materialised), the events counted from the profiles
+        EXECUTE format($q$
+    WITH %s
+    src AS (SELECT %I AS customer_id, %s AS profile
+              FROM %s
+             WHERE %I IS NOT NULL AND %I IS NOT NULL AND (%s)
+             GROUP BY 1),
+    ins AS (INSERT INTO %I.profiles (customer_id, profile, changed_at)
+            SELECT customer_id, profile, now() FROM src
+            RETURNING @extschema@.event_count(profile) AS events)
+    SELECT count(*), coalesce(sum(events), 0) FROM ins$q$,
+            CASE WHEN r.incremental THEN format('gone AS (DELETE FROM %I.clm_pending),', t) ELSE '' END,
+            r.customer_column, @extschema@.track_profile_sql(r, false), r.source,
+            r.customer_column, r.time_column, coalesce(r.filter, 'true'), t)
+            INTO n, ev;
+        PERFORM set_config('work_mem', old_wm, true);
+    END IF;
     PERFORM @extschema@.contact_refresh(r, true);  -- the messages sent, if any (87_contact.sql)
     PERFORM @extschema@.track_refit(r, @extschema@.track_as_of(r.settings));
     PERFORM @extschema@.track_customers_all(r);
@@ -326,6 +352,7 @@ DECLARE
     upd text;
     evsql text;
     res @extschema@.refresh_result;
+    distributed boolean;
 BEGIN
     IF @extschema@.track_act_as(r, 'clm.refresh') THEN
         PERFORM pg_catalog.set_config('role', r.owner, true);
@@ -338,10 +365,13 @@ BEGIN
     IF NOT r.incremental THEN
         RETURN @extschema@.rebuild_internal(source_name, false);
     END IF;
-    EXECUTE format('SELECT op FROM %I.clm_pending WHERE op IS NOT NULL LIMIT 1', t) INTO upd;
-    IF upd IS NOT NULL THEN
-        RAISE NOTICE 'clm.refresh: % on the source of "%" since the last refresh: rebuilding', upd, source_name;
-        RETURN @extschema@.rebuild_internal(source_name, false);
+    distributed := @extschema@.track_citus_distributed(t);
+    IF NOT distributed THEN
+        EXECUTE format('SELECT op FROM %I.clm_pending WHERE op IS NOT NULL LIMIT 1', t) INTO upd;
+        IF upd IS NOT NULL THEN
+            RAISE NOTICE 'clm.refresh: % on the source of "%" since the last refresh: rebuilding', upd, source_name;
+            RETURN @extschema@.rebuild_internal(source_name, false);
+        END IF;
     END IF;
 
     old_tz := current_setting('TimeZone');
@@ -353,9 +383,16 @@ BEGIN
     do_views := do_refit OR coalesce(views, r.last_views_refresh IS NULL
                                      OR now() - r.last_views_refresh >= (s->>'views_interval')::interval);
 
+    IF distributed THEN
+        -- one statement per shard group on its node (87_track_citus.sql):
+        -- queued events merged, customers an update or delete touched
+        -- recomputed from the source, their customers rows replaced
+        SELECT x.events, x.changed, x.added INTO ev, changed, added
+          FROM @extschema@.track_citus_run(r, false, NOT do_refit) x;
+    END IF;
     -- merge the queued events; without a refit, the customers rows of the
     -- changed customers are replaced in the same statement (cust)
-    IF NOT do_refit THEN
+    IF NOT do_refit AND NOT distributed THEN
         SELECT string_agg(format('%I = excluded.%I', c.col, c.col), ', ')
           INTO upd
           FROM @extschema@.track_customers_columns() c
@@ -366,18 +403,20 @@ cust AS (INSERT INTO %I.customers (%s) %s
          RETURNING 1)$q$, t, @extschema@.track_customers_list(), @extschema@.track_customers_sql('up', t, s), upd);
     END IF;
     evsql := @extschema@.track_queue_sql(r);
-    EXECUTE format($q$
-WITH moved AS (DELETE FROM %1$I.clm_pending WHERE op IS NULL RETURNING *),
-ev AS (%4$s),
-fresh AS (SELECT customer_id, %2$s AS profile FROM ev GROUP BY 1),
-up AS (INSERT INTO %1$I.profiles AS o (customer_id, profile, changed_at)
-       SELECT customer_id, profile, now() FROM fresh WHERE profile IS NOT NULL
-       ON CONFLICT (customer_id) DO UPDATE
-          SET profile = @extschema@.profile_merge(o.profile, excluded.profile), changed_at = excluded.changed_at
-       RETURNING o.customer_id, o.profile, o.changed_at, (o.xmax = 0) AS inserted)%3$s
-SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM up), (SELECT count(*) FROM up WHERE inserted)$q$,
-        t, @extschema@.track_profile_sql(r, true), coalesce(upd, ''), evsql)
-        INTO ev, changed, added;
+    IF NOT distributed THEN
+        EXECUTE format($q$
+    WITH moved AS (DELETE FROM %1$I.clm_pending WHERE op IS NULL RETURNING *),
+    ev AS (%4$s),
+    fresh AS (SELECT customer_id, %2$s AS profile FROM ev GROUP BY 1),
+    up AS (INSERT INTO %1$I.profiles AS o (customer_id, profile, changed_at)
+           SELECT customer_id, profile, now() FROM fresh WHERE profile IS NOT NULL
+           ON CONFLICT (customer_id) DO UPDATE
+              SET profile = @extschema@.profile_merge(o.profile, excluded.profile), changed_at = excluded.changed_at
+           RETURNING o.customer_id, o.profile, o.changed_at, (o.xmax = 0) AS inserted)%3$s
+    SELECT (SELECT count(*) FROM ev), (SELECT count(*) FROM up), (SELECT count(*) FROM up WHERE inserted)$q$,
+            t, @extschema@.track_profile_sql(r, true), coalesce(upd, ''), evsql)
+            INTO ev, changed, added;
+    END IF;
     PERFORM @extschema@.contact_refresh(r, false);  -- the messages sent, if any (87_contact.sql)
     IF do_refit THEN
         -- then recompute the population parameters and every customers row

@@ -91,11 +91,23 @@ BEGIN
     IF to_regclass(format('%I.clm_fit', t)) IS NOT NULL THEN
         PERFORM @extschema@.track_lock(r, true);
     END IF;
+    IF @extschema@.track_citus_distributed(t) THEN
+        -- a distributed source (87_track_citus.sql): Citus drops the shards'
+        -- triggers only with unsafe triggers on, and its DDL must not follow
+        -- parallel multi-shard commands in the transaction
+        PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+        PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+    END IF;
     PERFORM @extschema@.untrack_contacts(source_name);  -- 87_contact.sql
     PERFORM @extschema@.untrack_audiences(source_name);  -- 87_contact_audience.sql
     IF r.incremental AND to_regclass(r.source::text) IS NOT NULL THEN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_capture_' || tag, r.source);
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_invalidate_' || tag, r.source);
+        IF @extschema@.track_citus_distributed(t) THEN
+            -- (the further triggers of a distributed source)
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_delete_' || tag, r.source);
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_truncate_' || tag, r.source);
+        END IF;
     END IF;
     FOREACH v IN ARRAY ARRAY['models', 'segment_summary', 'stage_transitions', 'cohort_retention_monthly',
                              'lifecycle_weekly', 'stage_counts_daily'] LOOP
@@ -188,8 +200,10 @@ BEGIN
     IF r.incremental AND q IS NOT NULL AND to_regclass(r.source::text) IS NOT NULL THEN
         IF EXISTS (SELECT 1 FROM pg_trigger g
                     WHERE g.tgrelid = r.source AND g.tgname IN ('clm_capture_' || tag, 'clm_invalidate_' || tag)
-                      AND g.tgfoid NOT IN ('@extschema@.track_capture()'::regprocedure,
-                                           '@extschema@.track_invalidate()'::regprocedure))
+                      AND g.tgfoid NOT IN (SELECT p.oid FROM pg_proc p
+                                            WHERE p.oid IN (to_regprocedure('@extschema@.track_capture()'),
+                                                            to_regprocedure('@extschema@.track_invalidate()'),
+                                                            to_regprocedure('@extschema@.track_capture_shard()'))))
            OR NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = r.source AND g.tgname = 'clm_capture_' || tag) THEN
             EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_capture_' || tag, r.source);
             EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', 'clm_invalidate_' || tag, r.source);

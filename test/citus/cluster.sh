@@ -13,8 +13,10 @@
 #                            UTC unless TZ_SESSION names a zone
 # Environment: CLM_CITUS_DIR (default ../shared/citus next to the repository,
 # or next to CLM_DATA_DIR), CLM_CITUS_CACHE (default /var/cache/clm/citus when
-# writable, else ~/.cache/clm/citus), CLM_CITUS_PORT (first port tried, 55480),
-# CLM_CITUS_SHARDS (shards per table, 8).
+# writable, else ~/.cache/clm/citus), CLM_CITUS_PORT and CLM_CITUS_PORTS (the
+# range of ports tried: 40 from 55480; free ones are taken under a lock, from
+# a place in the range that depends on the process), CLM_CITUS_SHARDS
+# (shards per table, 8).
 
 # which Citus for this PostgreSQL, and its cache key
 citus_locate() {
@@ -119,9 +121,33 @@ port_free() {
 	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && [ ! -e "/tmp/.s.PGSQL.$1" ]
 }
 
+# the servers of NODES on PORTS, node i in TimeZone ZONES[i] (UTC if none)
+nodes_start() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		PGENV_CONF="listen_addresses = 'localhost'
+shared_preload_libraries = 'citus'
+timezone = '${ZONES[$i]:-UTC}'
+max_connections = 80
+citus.shard_count = ${CLM_CITUS_SHARDS:-8}" \
+			bash "$REPO/test/pgenv.sh" start "${NODES[$i]}" "${PORTS[$i]}" >/dev/null 2>&1 ||
+			{ echo "cannot start node $i on port ${PORTS[$i]}: trying other ports"; return 1; }
+	done
+}
+
+# stop the servers started (their data directories are made again)
+cluster_halt() {
+	local n
+	for n in "${NODES[@]}"; do
+		[ -f "$n/data/postmaster.pid" ] && bash "$REPO/test/pgenv.sh" stop "$n" >/dev/null 2>&1
+		rm -rf "$n/data" "$n/sock"
+	done
+	return 0
+}
+
 # cluster_start N ZONE...: see above; returns non-zero with a message on failure
 cluster_start() {
-	local n="$1" i p pgc extdir tz
+	local n="$1" i p pgc extdir
 	shift
 	CLUSTER_DIR="$(mktemp -d /tmp/clm-citus.XXXXXX)"
 	chmod 755 "$CLUSTER_DIR"
@@ -137,23 +163,29 @@ cluster_start() {
 	cp -a "$KEY/lib/." "$("$pgc" --pkglibdir)/" && cp -a "$KEY/extension/." "$extdir/" ||
 		{ echo "cannot add Citus to the private installation"; return 1; }
 	chmod -R a+rX "$CLUSTER_DIR"
-	p="${CLM_CITUS_PORT:-55480}"
-	while [ ${#PORTS[@]} -lt "$n" ]; do
-		port_free "$p" && PORTS+=("$p")
-		p=$((p + 1))
+	for ((i = 1; i < n; i++)); do mkdir -p "${NODES[$i]}" && ln -s "${NODES[0]}/inst" "${NODES[$i]}/inst"; done
+	ZONES=("$@")
+	# ports: n free ones in the range, from a place that depends on this
+	# process; chosen and taken under a lock (two runs never pick the same
+	# ports), and chosen again if a server cannot start on its port
+	local try lo="${CLM_CITUS_PORT:-55480}" span="${CLM_CITUS_PORTS:-40}"
+	exec 8>"${TMPDIR:-/tmp}/clm-citus-ports.lock"
+	flock 8
+	for try in 1 2 3 4 5; do
+		PORTS=()
+		p=$((lo + ($$ + try * 7) % span))
+		for ((i = 0; i < span && ${#PORTS[@]} < n; i++)); do
+			port_free "$p" && PORTS+=("$p")
+			p=$((p + 1))
+			[ "$p" -lt $((lo + span)) ] || p="$lo"
+		done
+		[ ${#PORTS[@]} -eq "$n" ] || { flock -u 8; echo "no $n free ports in $lo-$((lo + span - 1))"; return 1; }
+		nodes_start "$n" && break
+		cluster_halt
+		PORTS=()
 	done
-	for ((i = 0; i < n; i++)); do
-		[ "$i" = 0 ] || { mkdir -p "${NODES[$i]}" && ln -s "${NODES[0]}/inst" "${NODES[$i]}/inst"; }
-		tz="${1:-UTC}"
-		[ $# -gt 0 ] && shift
-		PGENV_CONF="listen_addresses = 'localhost'
-shared_preload_libraries = 'citus'
-timezone = '$tz'
-max_connections = 60
-citus.shard_count = ${CLM_CITUS_SHARDS:-8}" \
-			bash "$REPO/test/pgenv.sh" start "${NODES[$i]}" "${PORTS[$i]}" >/dev/null ||
-			{ echo "cannot start node $i on port ${PORTS[$i]}"; return 1; }
-	done
+	flock -u 8
+	[ ${#PORTS[@]} -eq "$n" ] || { echo "cannot start the nodes (5 tries)"; return 1; }
 	export PGUSER=postgres PGDATABASE=postgres
 	unset PGPASSWORD PGSERVICE PGOPTIONS PGSSLMODE
 	for ((i = 0; i < n; i++)); do
