@@ -13,6 +13,10 @@
 #             customer_id (co-located: pushed down whole)
 #   the population aggregates over the profiles (partial aggregates on the
 #             workers, combined on the coordinator)
+#   tracked   the tables tracked (clm.track, the distributed one with its
+#             co-located queue): clm.refresh after 1% more events (merge and
+#             customers rows only), the refit with every customers row, the
+#             population views, clm.rebuild
 # and, per population aggregate, the partial state one shard sends: on
 # Citus 13 its text (Citus moves partial states through the state type's
 # text output and input), its size and the time to read 8 such texts back on
@@ -23,7 +27,8 @@
 # Usage: PG_CONFIG=... test/bench/bench_citus.sh [--customers N] [--runs R]
 #   --customers N  customers to generate (default 20000, ~15 events each)
 #   --runs R       repetitions per query (default 3)
-#   --only NAMES   the population aggregates named (space-separated), no build
+#   --only NAMES   the population aggregates named (space-separated), no build,
+#                  no tracked sources
 # Environment as test/citus/cluster.sh (CLM_CITUS_DIR, CLM_CITUS_CACHE,
 # CLM_CITUS_PORT).  On one machine the workers share its cores with the
 # coordinator: the ratios show the cost of the distributed path, not a
@@ -124,3 +129,19 @@ retention|clm.retention(p, '2023-01-01', '2024-12-31', 'month')
 bgnbd_fit|clm.bgnbd_fit(p, '2024-06-30', 'week')
 gg_fit|clm.gg_fit(p, '2024-06-30', 'week')
 EOF
+
+# -- tracked sources: the same rows tracked distributed and on one node -----
+[ -z "$ONLY" ] || exit 0
+TS='{"time_zone": "UTC", "as_of": "2024-12-31"}'
+value "SELECT clm.track('ev', 'customer_id', 'occurred_at', 'amount', 'channel', settings => '$TS')" \
+	"SELECT clm.track('ev_l', 'customer_id', 'occurred_at', 'amount', 'channel', settings => '$TS')" >/dev/null || exit 1
+# 1% more events, for customers spread over every shard
+ONE="SELECT (customer_id * 97) % $CUSTOMERS + 1, occurred_at + interval '1 day', event_type, amount, channel FROM clm.generate_events($((CUSTOMERS / 100)), seed => 9)"
+echo "==> tracked: $(value "SELECT count(*) FROM ($ONE) s") events (1%) inserted before each refresh"
+row "refresh 1% (merge)" "$(ms "INSERT INTO ev $ONE" "SELECT clm.refresh('clm_ev', refit => false, views => false)")" \
+	"$(ms "INSERT INTO ev_l $ONE" "SELECT clm.refresh('clm_ev_l', refit => false, views => false)")" "(one statement per shard group on its node)"
+row "refit+customers+views" "$(ms "SELECT clm.refresh('clm_ev', refit => true, views => false)")" \
+	"$(ms "SELECT clm.refresh('clm_ev_l', refit => true, views => false)")" "(fits: partial aggregates; customers: co-located INSERT ... SELECT; views)"
+row "population views" "$(ms "SELECT clm.refresh('clm_ev', refit => false, views => true)")" \
+	"$(ms "SELECT clm.refresh('clm_ev_l', refit => false, views => true)")" "(6 views on the coordinator)"
+row "rebuild" "$(ms "SELECT clm.rebuild('clm_ev')")" "$(ms "SELECT clm.rebuild('clm_ev_l')")" "(one statement per shard group, then refit, customers, views)"

@@ -1,0 +1,1 @@
+../../sql/87_track_citus.sql
