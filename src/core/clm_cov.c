@@ -17,6 +17,9 @@
 #define COV_SE_LOG_MAX 10.0
 /* largest |log-parameter| of a converged fit (as clm_fit) */
 #define COV_LOGPAR_MAX 20.0
+/* fits on more tuples start from a fit on a subsample of about COV_WARM_SAMPLE */
+#define COV_WARM_MIN 50000
+#define COV_WARM_SAMPLE 20000
 
 /* BG/NBD and MBG/NBD (r, alpha, a, b): alpha by trans, a and b by life */
 static const clm_cov_link link_bg = {
@@ -268,8 +271,93 @@ cov_identify(const clm_cov_problem *p, double W, bool *used, double *rms)
 }
 
 /*
- * Fit with covariates: the fit without them (clm_fit on the same tuples)
- * gives the base start; the kept covariates, each divided by its root mean
+ * Warm start of a fit on many tuples (q: the kept covariates, scaled): the
+ * fit without covariates and then with them on a systematic subsample of
+ * about COV_WARM_SAMPLE tuples (tuples heavier than the stride kept whole,
+ * the others every stride-th one with weight times stride, as clm_fit's
+ * warm start), so that BFGS on all tuples starts near the optimum and
+ * needs a few iterations.  Fills theta; res->base gets the subsample's fit
+ * without covariates (its counts are overwritten by the caller).
+ */
+static const char *
+cov_warm_start(const clm_cov_problem *q, double *theta, clm_cov_fit_result *res,
+			   const char **hint)
+{
+	int			stride = q->n / COV_WARM_SAMPLE + 1,
+				cap = q->n / stride + 1 + COV_WARM_SAMPLE,
+				npar = clm_kind_npar(q->kind),
+				nth = clm_cov_ntheta(q->kind, q->k),
+				ns = 0,
+				i,
+				j;
+	clm_obs    *so = clm_core_alloc(sizeof(clm_obs) * cap);
+	double	   *sz = clm_core_alloc(sizeof(double) * ((size_t) cap * q->k + 1));
+	double		Ws = 0.0;
+	clm_cov_problem sq = *q;
+	cov_ctx		ctx;
+	clm_optim_result r;
+	const char *err;
+
+	if (so == NULL || sz == NULL)
+		return "out of memory";
+	for (i = 0; i < q->n && ns < cap; i++)
+	{
+		if (q->obs[i].w >= stride)
+			so[ns] = q->obs[i];
+		else if (i % stride == 0)
+		{
+			so[ns] = q->obs[i];
+			so[ns].w *= stride;
+		}
+		else
+			continue;
+		memcpy(sz + (size_t) ns * q->k, q->z + (size_t) i * q->k, sizeof(double) * q->k);
+		Ws += so[ns].w;
+		ns++;
+	}
+	err = clm_fit(q->kind, so, ns, &res->base, hint);
+	if (err)
+	{
+		/* too little in the subsample: the fit without covariates on everything */
+		err = clm_fit(q->kind, q->obs, q->n, &res->base, hint);
+		for (j = 0; j < npar; j++)
+			theta[j] = log(res->base.par[j]);
+		for (j = npar; j < nth; j++)
+			theta[j] = 0.0;
+		clm_core_free(so);
+		clm_core_free(sz);
+		return err;
+	}
+	for (j = 0; j < npar; j++)
+		theta[j] = log(res->base.par[j]);
+	for (j = npar; j < nth; j++)
+		theta[j] = 0.0;
+	sq.obs = so;
+	sq.z = sz;
+	sq.n = ns;
+	sq.blk = clm_cov_blocks(sz, ns, q->k, &sq.nblk);
+	if (sq.blk != NULL)
+	{
+		double		th[CLM_OPT_MAX_N];
+
+		memcpy(th, theta, sizeof(double) * nth);
+		ctx.p = &sq;
+		ctx.scale = 1.0 / Ws;
+		clm_bfgs(cov_obj, &ctx, nth, th, 1000, &r);
+		res->base.iterations += r.iterations;
+		if (isfinite(r.f))
+			memcpy(theta, th, sizeof(double) * nth);
+		clm_core_free((void *) sq.blk);
+	}
+	clm_core_free(so);
+	clm_core_free(sz);
+	return NULL;
+}
+
+/*
+ * Fit with covariates: the fit without them (clm_fit on the same tuples;
+ * beyond COV_WARM_MIN tuples, the fits without and with covariates on a
+ * subsample, cov_warm_start) gives the start; the kept covariates, each divided by its root mean
  * square (so that huge values do not overflow exp and the gammas are of
  * one order), start at g = 0; BFGS, one Newton polishing step whose
  * Hessian gives the standard errors, then the scaling is undone
@@ -299,6 +387,7 @@ clm_cov_fit(const clm_cov_problem *p, clm_cov_fit_result *res, const char **hint
 				se_ok;
 	clm_optim_result r;
 	const char *err;
+	double		W = 0.0;
 
 	memset(res, 0, sizeof(*res));
 	*hint = NULL;
@@ -310,12 +399,16 @@ clm_cov_fit(const clm_cov_problem *p, clm_cov_fit_result *res, const char **hint
 	res->ngroups = l->ngroups;
 	for (i = 0; i < CLM_COV_MAX_GROUPS * CLM_MAX_COV; i++)
 		res->gamma_se[i] = -1.0;
-	err = clm_fit(p->kind, p->obs, p->n, &res->base, hint);
-	if (err)
-		return err;
-	kk = k > 0 ? cov_identify(p, res->base.n_customers, res->used, rms) : 0;
-	if (kk == 0)
-		return NULL;
+	for (i = 0; i < p->n; i++)
+		W += p->obs[i].w;
+	kk = k > 0 && W > 0 ? cov_identify(p, W, res->used, rms) : 0;
+	if (kk == 0 || p->n <= COV_WARM_MIN)
+	{
+		/* the fit without covariates: the result itself, or the start */
+		err = clm_fit(p->kind, p->obs, p->n, &res->base, hint);
+		if (err || kk == 0)
+			return err;
+	}
 
 	/* the kept covariates, scaled */
 	zs = clm_core_alloc(sizeof(double) * (size_t) p->n * kk);
@@ -337,12 +430,27 @@ clm_cov_fit(const clm_cov_problem *p, clm_cov_fit_result *res, const char **hint
 		return "out of memory";
 	}
 	nth = clm_cov_ntheta(p->kind, kk);
-	for (j = 0; j < npar; j++)
-		theta[j] = log(res->base.par[j]);
-	for (j = npar; j < nth; j++)
-		theta[j] = 0.0;
+	if (p->n > COV_WARM_MIN)
+	{
+		err = cov_warm_start(&q, theta, res, hint);
+		if (err)
+		{
+			clm_core_free((void *) q.blk);
+			clm_core_free(zs);
+			return err;
+		}
+	}
+	else
+	{
+		for (j = 0; j < npar; j++)
+			theta[j] = log(res->base.par[j]);
+		for (j = npar; j < nth; j++)
+			theta[j] = 0.0;
+	}
+	res->base.n_customers = W;
+	res->base.n_distinct = p->n;
 	ctx.p = &q;
-	ctx.scale = 1.0 / res->base.n_customers;
+	ctx.scale = 1.0 / W;
 	clm_bfgs(cov_obj, &ctx, nth, theta, 1000, &r);
 	res->base.iterations += r.iterations;
 	if (!r.converged && isfinite(r.f))
