@@ -281,7 +281,7 @@ cov_identify(const clm_cov_problem *p, double W, bool *used, double *rms)
  */
 static const char *
 cov_warm_start(const clm_cov_problem *q, double *theta, clm_cov_fit_result *res,
-			   const char **hint)
+			   const char **hint, double *hess, bool *have_hess)
 {
 	int			stride = q->n / COV_WARM_SAMPLE + 1,
 				cap = q->n / stride + 1 + COV_WARM_SAMPLE,
@@ -346,12 +346,102 @@ cov_warm_start(const clm_cov_problem *q, double *theta, clm_cov_fit_result *res,
 		clm_bfgs(cov_obj, &ctx, nth, th, 1000, &r);
 		res->base.iterations += r.iterations;
 		if (isfinite(r.f))
+		{
+			/* the subsample's Hessian of the mean: about the full data's */
+			res->base.iterations += clm_newton_polish(cov_obj, &ctx, nth, th, 1, hess, have_hess);
 			memcpy(theta, th, sizeof(double) * nth);
+		}
 		clm_core_free((void *) sq.blk);
 	}
 	clm_core_free(so);
 	clm_core_free(sz);
 	return NULL;
+}
+
+/*
+ * Newton steps on all the tuples with a fixed Hessian H (the subsample's,
+ * of the mean log-likelihood: about the full data's), each step one
+ * gradient over all tuples: d = -H^-1 g by Cholesky, halved until the
+ * objective decreases.  Stops when the gradient is below 1e-7, a step
+ * fails, or after 20 steps; BFGS finishes from there.  Returns the steps
+ * taken (theta updated).
+ */
+static int
+cov_fixed_newton(cov_ctx *ctx, int n, const double *H, double *theta)
+{
+	double		L[CLM_OPT_MAX_N][CLM_OPT_MAX_N];
+	double		g[CLM_OPT_MAX_N],
+				gn[CLM_OPT_MAX_N],
+				d[CLM_OPT_MAX_N],
+				tn[CLM_OPT_MAX_N];
+	double		f;
+	int			i,
+				j,
+				k,
+				it;
+
+	/* Cholesky of the symmetrised H; not positive definite: no steps */
+	for (i = 0; i < n; i++)
+		for (j = 0; j <= i; j++)
+		{
+			double		sum = 0.5 * (H[i * n + j] + H[j * n + i]);
+
+			for (k = 0; k < j; k++)
+				sum -= L[i][k] * L[j][k];
+			if (i == j)
+			{
+				if (!(sum > 0) || !isfinite(sum))
+					return 0;
+				L[i][i] = sqrt(sum);
+			}
+			else
+				L[i][j] = sum / L[j][j];
+		}
+	f = cov_obj(theta, g, ctx);
+	for (it = 0; it < 20 && isfinite(f); it++)
+	{
+		double		gmax = 0.0,
+					step = 1.0,
+					fn = INFINITY;
+		int			ls;
+
+		for (i = 0; i < n; i++)
+			gmax = fmax(gmax, fabs(g[i]));
+		if (gmax < 1e-7)
+			break;
+		/* solve L L' d = -g */
+		for (i = 0; i < n; i++)
+		{
+			double		sum = -g[i];
+
+			for (k = 0; k < i; k++)
+				sum -= L[i][k] * d[k];
+			d[i] = sum / L[i][i];
+		}
+		for (i = n - 1; i >= 0; i--)
+		{
+			double		sum = d[i];
+
+			for (k = i + 1; k < n; k++)
+				sum -= L[k][i] * d[k];
+			d[i] = sum / L[i][i];
+		}
+		for (ls = 0; ls < 10; ls++, step *= 0.5)
+		{
+			clm_core_check_interrupts();
+			for (i = 0; i < n; i++)
+				tn[i] = theta[i] + step * d[i];
+			fn = cov_obj(tn, gn, ctx);
+			if (fn < f)
+				break;
+		}
+		if (!(fn < f))
+			break;
+		memcpy(theta, tn, sizeof(double) * n);
+		memcpy(g, gn, sizeof(double) * n);
+		f = fn;
+	}
+	return it;
 }
 
 /*
@@ -432,7 +522,7 @@ clm_cov_fit(const clm_cov_problem *p, clm_cov_fit_result *res, const char **hint
 	nth = clm_cov_ntheta(p->kind, kk);
 	if (p->n > COV_WARM_MIN)
 	{
-		err = cov_warm_start(&q, theta, res, hint);
+		err = cov_warm_start(&q, theta, res, hint, hess, &have_hess);
 		if (err)
 		{
 			clm_core_free((void *) q.blk);
@@ -451,6 +541,9 @@ clm_cov_fit(const clm_cov_problem *p, clm_cov_fit_result *res, const char **hint
 	res->base.n_distinct = p->n;
 	ctx.p = &q;
 	ctx.scale = 1.0 / W;
+	if (have_hess)
+		res->base.iterations += cov_fixed_newton(&ctx, nth, hess, theta);
+	have_hess = false;
 	clm_bfgs(cov_obj, &ctx, nth, theta, 1000, &r);
 	res->base.iterations += r.iterations;
 	if (!r.converged && isfinite(r.f))
