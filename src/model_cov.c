@@ -395,12 +395,18 @@ clm_model_for(PG_FUNCTION_ARGS)
 	ClmModel   *out;
 
 	if (n != k)
+	{
+		StringInfoData names;
+
+		initStringInfo(&names);
+		for (c = 0; c < k; c++)
+			appendStringInfo(&names, "%s%s", c ? ", " : "", mc->names[c]);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the model has %d covariates, %d given", k, n),
-				 k > 0 ? errhint("Give them in the order of clm.model_covariates(model): %s%s%s%s.",
-								 mc->names[0], k > 1 ? ", " : "", k > 1 ? mc->names[1] : "",
-								 k > 2 ? ", ..." : "") : 0));
+				 k > 0 ? errhint("Give them in the order of clm.model_covariates(model): %s.",
+								 names.data) : 0));
+	}
 	if (k == 0)
 		PG_RETURN_POINTER(m);
 	for (c = 0; c < k; c++)
