@@ -193,6 +193,27 @@ SELECT regexp_replace(p.html, '<title>.*?</title>|<header>.*?</header>|<footer>.
        length(p.html) > 100000 AS long, (SELECT count(*) FROM pg_class WHERE relnamespace = pg_my_temp_schema()) AS temp_tables_left
   FROM ppage p, page r;
 SELECT substring(html FROM '<p>As of .*?</p>') AS about FROM ppage;
+-- one definition serves both: each materialised view of the source is the
+-- query clm.track_view_sql gives for it (clm.report_profiles runs the same
+-- queries over its temporary tables)
+CREATE FUNCTION pg_temp.same_definition(rel name) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE
+    same boolean;
+BEGIN
+    EXECUTE format('CREATE TEMPORARY VIEW same_definition_v AS %s',
+                   clm.track_view_sql(rel, 'rep', (SELECT settings FROM clm.tracked_source WHERE name = 'rep')));
+    same := pg_get_viewdef('same_definition_v'::regclass) = pg_get_viewdef(format('rep.%I', rel)::regclass);
+    DROP VIEW same_definition_v;
+    RETURN same;
+END
+$$;
+SELECT v.rel, pg_temp.same_definition(v.rel) AS same_definition
+  FROM (VALUES ('stage_counts_daily'), ('lifecycle_weekly'), ('cohort_retention_monthly'), ('stage_transitions'),
+               ('segment_summary'), ('models')) v(rel);
+SELECT count(*) AS population_views FROM pg_matviews WHERE schemaname = 'rep';
+\set VERBOSITY sqlstate
+SELECT clm.track_view_sql('customers', 'rep', '{}');
+\set VERBOSITY default
 -- other columns, duplicate customer ids (merged), as_of given, a title
 CREATE TABLE myprofiles AS
 SELECT customer_id AS cid, clm.profile(occurred_at, amount) AS p FROM ev WHERE occurred_at < '2024-01-01' GROUP BY 1

@@ -1,0 +1,1 @@
+../../sql/91_report_profiles.sql

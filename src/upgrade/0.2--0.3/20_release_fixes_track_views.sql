@@ -1,0 +1,1 @@
+../../sql/83_track_views.sql
