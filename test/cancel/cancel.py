@@ -49,6 +49,8 @@ CREATE TABLE bb AS SELECT (i % 500)::float8 x, CASE WHEN i % 500 = 0 THEN 0 ELSE
   5000::float8 n FROM generate_series(1, 40000) i;
 CREATE TABLE hist AS SELECT 'bgnbd:' || string_agg((i % 50) || ',' || CASE WHEN i % 50 = 0 THEN 0 ELSE i % 997 + 1 END
   || ',' || (1000 + i) || ',1', ';') AS h FROM generate_series(1, 3000000) i;
+CREATE TABLE histc AS SELECT ('bgnbd(z):' || string_agg((i % 50) || ',' || CASE WHEN i % 50 = 0 THEN 0 ELSE i % 997 + 1 END
+  || ',' || (1000 + i % 100000) || ',1,' || (i % 7), ';'))::clm.cov_histogram AS h FROM generate_series(1, 700000) i;
 CREATE TABLE m AS SELECT clm.make_model('bgnbd', '{0.243,4.414,0.793,2.426}') bg,
   clm.make_model('paretonbd', '{0.553,10.58,0.606,11.67}') pn, clm.make_model('mbgnbd', '{0.001,0.001,0.001,0.001}') mb;
 ANALYZE;
@@ -63,8 +65,12 @@ CASES = [
     ("bgnbd_fit over 2,000,000 distinct tuples (histogram building, sort, fit)",
      "SELECT clm.bgnbd_fit(x, tx, tt) FROM big"),
     ("mbgnbd_fit over 2,000,000 distinct tuples", "SELECT clm.mbgnbd_fit(x, tx, tt) FROM big"),
+    ("bgnbd_fit with two covariates over 2,000,000 distinct rows",
+     "SELECT clm.bgnbd_fit(x, tx, tt, ARRAY[(x::int % 2)::float8, (tt::bigint % 3)::float8], '{odd,third}') FROM big"),
     ("bgbb_fit over 40,000 customers with n = 5000", "SELECT clm.bgbb_fit(x, tx, n) FROM bb"),
     ("clm.model_histogram input of 3,000,000 tuples, then the fit", "SELECT clm.bgnbd_fit_final(h::clm.model_histogram) FROM hist"),
+    ("the fit with a covariate of a stored clm.cov_histogram of 700,000 rows",
+     "SELECT clm.bgnbd_cov_fit_final(h) FROM histc"),
     ("generate_events of 20,000,000 customers (set-returning)", "SELECT count(*) FROM clm.generate_events(20000000)"),
     ("generate_events of one customer with millions of events",
      "SELECT count(*) FROM clm.generate_events(3, r => 100000, alpha => 1, a => 0.001, b => 1000, visit_ratio => 0)"),

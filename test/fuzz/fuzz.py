@@ -446,7 +446,15 @@ class Fuzzer:
                              FROM clm.generate_events(300, seed => 5) GROUP BY customer_id)
                 SELECT clm.bgnbd_fit(p, '2024-06-30', 'week')::text FROM p
                 UNION ALL SELECT clm.gg_fit(p, '2024-06-30', 'week')::text FROM p
-                UNION ALL SELECT clm.make_model('bgnbd', '{0.5,2,0.7,3}')::text""",
+                UNION ALL SELECT clm.make_model('bgnbd', '{0.5,2,0.7,3}')::text
+                UNION ALL SELECT clm.bgnbd_fit(p, '2024-06-30', 'week', ARRAY[(random() < 0.5)::int, random()]::float8[],
+                                               '{web,age}')::text FROM p
+                UNION ALL SELECT 'paretonbd r=0.5 alpha=2 s=0.7 beta=3 covariates=de trans.de=0.5 life.de=-0.1'""",
+            "cov_histogram": """
+                SELECT 'bgnbd(web,de):0,0,52,3,0,1;2,30.5,52,1,1,0;5,40,52,2,1,1'::clm.cov_histogram::text
+                UNION ALL SELECT 'paretonbd(z):1,2,3,1,0.5;0,0,10,4,-1'::clm.cov_histogram::text
+                UNION ALL SELECT 'gg(z):2,30,0,3,1;3,12.5,0,1,0'::clm.cov_histogram::text
+                UNION ALL SELECT 'bgnbd():1,2,3,1'::clm.cov_histogram::text""",
         }.get(typname)
         texts = []
         if q:
