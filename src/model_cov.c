@@ -326,6 +326,8 @@ cov_fit_final(FunctionCallInfo fcinfo, int kind)
 				 errmsg("%s fit: %s", clm_kind_name(kind), err),
 				 hint ? errhint("%s", hint) : 0));
 	m = clm_model_from_fit(kind, &r.base);
+	if (k == 0)
+		m = clm_model_with_corr(m, r.base.corr);	/* as the fit without covariates */
 	if (k > 0)
 	{
 		ClmModelCov *mc;

@@ -268,7 +268,7 @@ fit_final(FunctionCallInfo fcinfo, int kind)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s fit: %s", clm_kind_name(kind), err),
 				 hint ? errhint("%s", hint) : 0));
-	m = clm_model_from_fit(kind, &r);
+	m = clm_model_with_corr(clm_model_from_fit(kind, &r), r.corr);
 	if (!r.converged)
 		ereport(WARNING,
 				(errmsg("%s fit did not converge: %s", clm_kind_name(kind), r.message),

@@ -35,7 +35,7 @@ clm_model_new(int kind)
 
 /*
  * check a model value read from disk (format 1, or 0 from clm 0.1; format 2
- * with covariates)
+ * with covariates; format 3 with the correlations of the parameters)
  */
 ClmModel *
 clm_model_get(Datum d)
@@ -43,27 +43,91 @@ clm_model_get(Datum d)
 	ClmModel   *m = DatumGetClmModel(d);
 	int			i;
 
-	if (VARSIZE(m) >= sizeof(ClmModel) && m->version > CLM_MODEL_VERSION_COV)
+	if (VARSIZE(m) >= sizeof(ClmModel) && m->version > CLM_MODEL_VERSION_CORR)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("clm.model value of format %d, written by a later version of clm",
 						m->version),
 				 errhint("Update the clm extension (ALTER EXTENSION clm UPDATE) after installing the later version.")));
-	if (!(VARSIZE(m) == sizeof(ClmModel) ||
-		  (VARSIZE(m) == CLM_MODEL_COV_SIZE && m->version == CLM_MODEL_VERSION_COV)) ||
-		clm_kind_name(m->kind) == NULL || m->version < 0 ||
-		(VARSIZE(m) == sizeof(ClmModel) && m->version == CLM_MODEL_VERSION_COV))
+	if (!((VARSIZE(m) == sizeof(ClmModel) && m->version <= CLM_MODEL_VERSION) ||
+		  (VARSIZE(m) == CLM_MODEL_COV_SIZE && m->version == CLM_MODEL_VERSION_COV) ||
+		  (VARSIZE(m) == CLM_MODEL_CORR_SIZE && m->version == CLM_MODEL_VERSION_CORR)) ||
+		clm_kind_name(m->kind) == NULL || m->version < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("corrupt clm.model value")));
 	if (CLM_MODEL_HAS_COV(m))
 		clm_model_cov_check(m);
+	if (CLM_MODEL_HAS_CORR(m))
+		for (i = 0; i < CLM_NCORR; i++)
+			if (!(fabs(CLM_MODEL_CORR(m)->corr[i]) <= 1.0) && !isnan(CLM_MODEL_CORR(m)->corr[i]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_CORRUPTED),
+						 errmsg("corrupt clm.model value")));
 	for (i = 0; i < clm_kind_npar(m->kind); i++)
 		if (!(m->par[i] > 0) || !isfinite(m->par[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("corrupt clm.model value")));
 	return m;
+}
+
+/* the correlations of the parameters of m: NaN where not known */
+void
+clm_model_corr_get(const ClmModel *m, double *corr)
+{
+	int			i;
+
+	for (i = 0; i < CLM_NCORR; i++)
+		corr[i] = CLM_MODEL_HAS_CORR(m) ? CLM_MODEL_CORR(m)->corr[i] : NAN;
+}
+
+/*
+ * A copy of model m (format 1) with the correlations corr: format 3 when
+ * one is known, else format 1.
+ */
+ClmModel *
+clm_model_with_corr(const ClmModel *m, const double *corr)
+{
+	ClmModel   *out;
+	bool		known = false;
+	int			i;
+
+	for (i = 0; i < CLM_NCORR; i++)
+		known = known || !isnan(corr[i]);
+	if (!known)
+		return (ClmModel *) m;
+	out = (ClmModel *) palloc0(CLM_MODEL_CORR_SIZE);
+	memcpy(out, m, sizeof(ClmModel));
+	SET_VARSIZE(out, CLM_MODEL_CORR_SIZE);
+	out->version = CLM_MODEL_VERSION_CORR;
+	for (i = 0; i < CLM_NCORR; i++)
+		CLM_MODEL_CORR(out)->corr[i] = isnan(corr[i]) ? NAN : corr[i];
+	return out;
+}
+
+/* the index of the correlation named corr_<a>_<b> of a kind, -1 if none */
+static int
+model_corr_key(int kind, const char *key)
+{
+	int			npar = clm_kind_npar(kind),
+				i,
+				j;
+
+	if (strncmp(key, "corr_", 5) != 0)
+		return -1;
+	for (i = 0; i < npar; i++)
+	{
+		const char *a = clm_kind_par_name(kind, i);
+		size_t		la = strlen(a);
+
+		if (strncmp(key + 5, a, la) != 0 || key[5 + la] != '_')
+			continue;
+		for (j = i + 1; j < npar; j++)
+			if (strcmp(key + 6 + la, clm_kind_par_name(kind, j)) == 0)
+				return CLM_CORR_INDEX(i, j);
+	}
+	return -1;
 }
 
 /* text-input error helper */
@@ -79,8 +143,9 @@ model_syntax_error(const char *str, const char *detail)
 PG_FUNCTION_INFO_V1(clm_model_in);
 /*
  * Text input of clm.model: the kind, then key=value pairs separated by
- * spaces: the parameters by name (required), se_<name>, loglik, n,
- * distinct, converged, iterations, and last message='...'.
+ * spaces: the parameters by name (required), se_<name>, corr_<name>_<name>
+ * (a later parameter second), loglik, n, distinct, converged, iterations,
+ * and last message='...'.
  */
 Datum
 clm_model_in(PG_FUNCTION_ARGS)
@@ -91,8 +156,12 @@ clm_model_in(PG_FUNCTION_ARGS)
 	char	   *tok;
 	ClmModel   *m;
 	bool		have[CLM_MAX_PAR] = {false, false, false, false};
+	double		corr[CLM_NCORR];
 	int			npar,
 				i;
+
+	for (i = 0; i < CLM_NCORR; i++)
+		corr[i] = NAN;
 
 	while (*p == ' ')
 		p++;
@@ -166,6 +235,13 @@ clm_model_in(PG_FUNCTION_ARGS)
 			m->ll = d;
 			continue;
 		}
+		if ((i = model_corr_key(m->kind, key)) >= 0)
+		{
+			if (!(fabs(d) <= 1.0) && !isnan(d))
+				model_syntax_error(str, "Correlations must be between -1 and 1, or NaN.");
+			corr[i] = isnan(d) ? NAN : d;
+			continue;
+		}
 		if (strcmp(key, "n") == 0)
 		{
 			if (!(d >= 0) || !isfinite(d))
@@ -210,7 +286,10 @@ clm_model_in(PG_FUNCTION_ARGS)
 		if (!have[i])
 			model_syntax_error(str, "Every parameter of the kind must be given.");
 	clm_model_cov_in_finish(m, str);
-	PG_RETURN_POINTER(m);
+	for (i = 0; i < CLM_NCORR; i++)
+		if (!isnan(corr[i]) && CLM_MODEL_HAS_COV(m))
+			model_syntax_error(str, "A model with covariates has no correlations (corr_ keys).");
+	PG_RETURN_POINTER(clm_model_with_corr(m, corr));
 }
 
 PG_FUNCTION_INFO_V1(clm_model_out);
@@ -232,6 +311,17 @@ clm_model_out(PG_FUNCTION_ARGS)
 		appendStringInfo(&buf, " se_%s=%s", clm_kind_par_name(m->kind, i),
 						 float8out_internal(m->se[i]));
 	clm_model_cov_out(m, &buf);
+	/* format 3: the known correlations */
+	for (i = 0; i < npar && CLM_MODEL_HAS_CORR(m); i++)
+	{
+		int			j;
+
+		for (j = i + 1; j < npar; j++)
+			if (!isnan(CLM_MODEL_CORR(m)->corr[CLM_CORR_INDEX(i, j)]))
+				appendStringInfo(&buf, " corr_%s_%s=%s", clm_kind_par_name(m->kind, i),
+								 clm_kind_par_name(m->kind, j),
+								 float8out_internal(CLM_MODEL_CORR(m)->corr[CLM_CORR_INDEX(i, j)]));
+	}
 	appendStringInfo(&buf, " loglik=%s n=%s distinct=%d converged=%s iterations=%d message='%s'",
 					 float8out_internal(m->ll), float8out_internal(m->n_customers),
 					 m->n_distinct, m->converged ? "true" : "false", m->iterations,
@@ -240,7 +330,7 @@ clm_model_out(PG_FUNCTION_ARGS)
 }
 
 PG_FUNCTION_INFO_V1(clm_model_send);
-/* binary output of clm.model (format 1): kind, converged, iterations, distinct, n, ll, npar x (par, se), message */
+/* binary output of clm.model (format 1; 2, 3 add their parts after the message): kind, converged, iterations, distinct, n, ll, npar x (par, se), message */
 Datum
 clm_model_send(PG_FUNCTION_ARGS)
 {
@@ -249,8 +339,12 @@ clm_model_send(PG_FUNCTION_ARGS)
 	int			i;
 
 	pq_begintypsend(&buf);
-	/* binary format 2 (1 in the upper bits) when the model has covariates */
-	pq_sendint32(&buf, m->kind | (CLM_MODEL_HAS_COV(m) ? (1 << 16) : 0));
+	/*
+	 * binary format 2 (1 in the upper bits) when the model has covariates, 3
+	 * (2) when it has correlations
+	 */
+	pq_sendint32(&buf, m->kind | (CLM_MODEL_HAS_COV(m) ? (1 << 16) :
+								  CLM_MODEL_HAS_CORR(m) ? (2 << 16) : 0));
 	pq_sendint32(&buf, m->converged);
 	pq_sendint32(&buf, m->iterations);
 	pq_sendint32(&buf, m->n_distinct);
@@ -263,6 +357,14 @@ clm_model_send(PG_FUNCTION_ARGS)
 	}
 	pq_sendstring(&buf, m->message);
 	clm_model_cov_send(m, &buf);
+	/* binary format 3: the npar (npar - 1) / 2 correlations, (0,1), (0,2), ... */
+	for (i = 0; i < clm_kind_npar(m->kind) && CLM_MODEL_HAS_CORR(m); i++)
+	{
+		int			j;
+
+		for (j = i + 1; j < clm_kind_npar(m->kind); j++)
+			pq_sendfloat8(&buf, CLM_MODEL_CORR(m)->corr[CLM_CORR_INDEX(i, j)]);
+	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
@@ -277,7 +379,7 @@ clm_model_recv(PG_FUNCTION_ARGS)
 	const char *msg;
 	int			i;
 
-	if ((word >> 16) > 1)
+	if ((word >> 16) > 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
 				 errmsg("unsupported binary format version %d for type clm.model",
@@ -322,6 +424,28 @@ clm_model_recv(PG_FUNCTION_ARGS)
 	strlcpy(m->message, msg, sizeof(m->message));
 	if ((word >> 16) == 1)
 		m = clm_model_cov_recv(m, buf);
+	if ((word >> 16) == 2)
+	{
+		double		corr[CLM_NCORR];
+		int			npar = clm_kind_npar(m->kind),
+					j;
+
+		/* binary format 3: the correlations, in [-1, 1] or NaN */
+		for (i = 0; i < CLM_NCORR; i++)
+			corr[i] = NAN;
+		for (i = 0; i < npar; i++)
+			for (j = i + 1; j < npar; j++)
+			{
+				double		c = clm_recv_float8(buf, "clm.model");
+
+				if (!(fabs(c) <= 1.0) && !isnan(c))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+							 errmsg("invalid correlation in binary clm.model")));
+				corr[CLM_CORR_INDEX(i, j)] = isnan(c) ? NAN : c;
+			}
+		m = clm_model_with_corr(m, corr);
+	}
 	PG_RETURN_POINTER(m);
 }
 

@@ -103,6 +103,29 @@ typedef struct ClmModelCov
 #define CLM_MODEL_COV(m) (CLM_MODEL_HAS_COV(m) ? \
 	(ClmModelCov *) ((char *) (m) + sizeof(ClmModel)) : (ClmModelCov *) NULL)
 
+/*
+ * Format 3 (models with the correlations of their parameters, clm 0.3): the
+ * format-1 layout followed by ClmModelCorr; version is 3.  A fit without
+ * covariates writes it when its Hessian gave the correlations (the
+ * prediction intervals need them); models without (made from parameters,
+ * fitted by 0.1 or 0.2, fits whose Hessian failed) keep format 1.  Text
+ * form: keys corr_<a>_<b> (parameter a before b) after the standard
+ * errors; binary form: 2 in the upper 16 bits of the kind word (binary
+ * format 3) and the npar (npar - 1) / 2 correlations after the message.
+ * A model has covariates (format 2) or correlations (format 3), not both.
+ */
+#define CLM_MODEL_VERSION_CORR 3
+
+typedef struct ClmModelCorr
+{
+	double		corr[CLM_NCORR];	/* CLM_CORR_INDEX; NaN when not known */
+} ClmModelCorr;
+
+#define CLM_MODEL_CORR_SIZE (sizeof(ClmModel) + sizeof(ClmModelCorr))
+#define CLM_MODEL_HAS_CORR(m) (VARSIZE(m) == CLM_MODEL_CORR_SIZE)
+#define CLM_MODEL_CORR(m) (CLM_MODEL_HAS_CORR(m) ? \
+	(ClmModelCorr *) ((char *) (m) + sizeof(ClmModel)) : (ClmModelCorr *) NULL)
+
 #define DatumGetClmHist(d) ((ClmHist *) PG_DETOAST_DATUM(d))
 #define DatumGetClmModel(d) ((ClmModel *) PG_DETOAST_DATUM(d))
 
@@ -128,6 +151,15 @@ typedef struct ClmUnitCache
 extern bool clm_profile_fit_inputs(FunctionCallInfo fcinfo, int kind,
 								   ClmUnitCache *uc, double *v);
 extern ClmModel *clm_model_from_fit(int kind, const clm_fit_result *r);
+
+/* model_predict.c: argument checks shared by the predictions */
+extern void clm_require_kind(const ClmModel *m, clm_prediction what, const char *fname);
+extern void clm_check_customer(const ClmModel *m, double x, double t_x, double T);
+extern void clm_check_horizon(double t);
+
+/* model_value.c: the correlations (NaN when unknown), a copy of format 3 */
+extern void clm_model_corr_get(const ClmModel *m, double *corr);
+extern ClmModel *clm_model_with_corr(const ClmModel *m, const double *corr);
 
 /* model_value.c */
 extern ClmModel *clm_model_new(int kind);

@@ -291,6 +291,7 @@ clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 	double		best[CLM_MAX_PAR];
 	clm_optim_result best_res;
 	double		se_log[CLM_MAX_PAR];
+	double		cov[CLM_MAX_PAR * CLM_MAX_PAR];
 	double		hess[CLM_MAX_PAR * CLM_MAX_PAR];
 	bool		have_hess = false;
 	bool		se_ok;
@@ -398,10 +399,20 @@ clm_fit(int kind, const clm_obs *obs, int n, clm_fit_result *res,
 	 * from a Hessian of its own.
 	 */
 	se_ok = isfinite(best_res.f) &&
-		(have_hess ? clm_se_from_hessian(npar, hess, W, se_log) :
-		 clm_hessian_se(fit_obj, &ctx, npar, best, se_log));
+		(have_hess ? clm_cov_from_hessian(npar, hess, W, cov) :
+		 clm_hessian_cov(fit_obj, &ctx, npar, best, cov));
 	for (k = 0; k < npar; k++)
+	{
+		se_log[k] = se_ok ? sqrt(cov[k * npar + k]) : NAN;
 		res->se[k] = se_ok ? res->par[k] * se_log[k] : -1.0;
+	}
+	/* the correlations, kept for the prediction intervals (clm_interval.c) */
+	for (k = 0; k < CLM_NCORR; k++)
+		res->corr[k] = NAN;
+	for (k = 0; k < npar && se_ok; k++)
+		for (i = k + 1; i < npar; i++)
+			res->corr[CLM_CORR_INDEX(k, i)] =
+				fmax(-1.0, fmin(1.0, cov[k * npar + i] / (se_log[k] * se_log[i])));
 
 	/*
 	 * A small gradient is not enough: where the optimum is at infinity (a

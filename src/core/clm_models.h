@@ -49,6 +49,14 @@ extern void clm_core_free(void *p);
 #define CLM_MAX_PAR 4
 /* most unknowns of a fit: parameters and covariate effects (clm_cov.h) */
 #define CLM_OPT_MAX_N 24
+/*
+ * The correlations of a model's parameters (of their logs, which is the same
+ * to first order): the upper triangle of the matrix by rows, (0,1), (0,2),
+ * ..., (1,2), ...; CLM_CORR_INDEX(i, j) for i < j < CLM_MAX_PAR.
+ */
+#define CLM_NCORR (CLM_MAX_PAR * (CLM_MAX_PAR - 1) / 2)
+#define CLM_CORR_INDEX(i, j) \
+	((i) * (2 * CLM_MAX_PAR - (i) - 1) / 2 + (j) - (i) - 1)
 
 typedef enum clm_model_kind
 {
@@ -79,6 +87,8 @@ typedef struct clm_fit_result
 	int			npar;
 	double		par[CLM_MAX_PAR];
 	double		se[CLM_MAX_PAR];	/* < 0 when not available */
+	/* correlations of the parameters (CLM_CORR_INDEX), NaN when not available */
+	double		corr[CLM_NCORR];
 	double		ll;
 	double		n_customers;	/* sum of weights */
 	int			n_distinct;		/* distinct tuples */
@@ -167,6 +177,7 @@ extern double clm_digamma(double x);
 extern double clm_lbeta(double a, double b);
 extern double clm_logsumexp2(double a, double b);
 extern double clm_beta_inc(double a, double b, double x);
+extern void clm_gauss_legendre16(const double **x, const double **w);
 typedef void (*clm_vec_fn) (double t, double *out, void *ctx);
 extern double clm_quad_geometric(clm_vec_fn f, void *ctx, int nf,
 								 double lo, double hi, double h0,
@@ -187,8 +198,10 @@ extern void clm_nelder_mead(clm_obj_fn f, void *ctx, int n, double *theta,
 							int maxit, clm_optim_result *res);
 extern int	clm_newton_polish(clm_obj_fn f, void *ctx, int n, double *theta,
 							  int maxit, double *hess_out, bool *have_hess);
-extern bool clm_hessian_se(clm_obj_fn f, void *ctx, int n,
-						   const double *theta, double *se_log);
+extern bool clm_hessian_cov(clm_obj_fn f, void *ctx, int n,
+							const double *theta, double *cov);
+extern bool clm_cov_from_hessian(int n, const double *H, double scale,
+								 double *cov);
 extern bool clm_se_from_hessian(int n, const double *H, double scale,
 								double *se_log);
 

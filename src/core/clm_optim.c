@@ -328,15 +328,14 @@ clm_nelder_mead(clm_obj_fn f, void *ctx, int n, double *theta, int maxit,
 }
 
 /*
- * Standard errors of the log-parameters: the inverse of the Hessian of f
- * (f = minus the total log-likelihood), the Hessian taken by central
- * differences of the analytic gradient and symmetrised, inverted by
- * Gauss-Jordan with pivoting.  Returns false when it is not positive
- * definite.
+ * Covariance of the log-parameters: the inverse of the Hessian of f (f =
+ * minus the total log-likelihood), the Hessian taken by central differences
+ * of the analytic gradient (clm_cov_from_hessian inverts it).  Returns false
+ * when it is not positive definite.
  */
 bool
-clm_hessian_se(clm_obj_fn f, void *ctx, int n, const double *theta,
-			   double *se_log)
+clm_hessian_cov(clm_obj_fn f, void *ctx, int n, const double *theta,
+				double *cov)
 {
 	double		H[NMAX * NMAX];
 	double		gp[NMAX] = {0},
@@ -359,17 +358,18 @@ clm_hessian_se(clm_obj_fn f, void *ctx, int n, const double *theta,
 		for (i = 0; i < n; i++)
 			H[i * n + j] = (gp[i] - gm[i]) / (2 * h);
 	}
-	return clm_se_from_hessian(n, H, 1.0, se_log);
+	return clm_cov_from_hessian(n, H, 1.0, cov);
 }
 
 /*
- * Standard errors of the log-parameters from a Hessian H (n x n, row-major,
- * of f at the optimum) times scale: the square roots of the diagonal of the
- * inverse of the symmetrised scale * H, by Gauss-Jordan with pivoting.
- * Returns false when it is not positive definite.
+ * Covariance of the log-parameters from a Hessian H (n x n, row-major, of f
+ * at the optimum) times scale: the inverse of the symmetrised scale * H, by
+ * Gauss-Jordan with pivoting, into cov (n x n, row-major).  Returns false
+ * when it is not positive definite (a diagonal element of the inverse is not
+ * positive and finite).
  */
 bool
-clm_se_from_hessian(int n, const double *H, double scale, double *se_log)
+clm_cov_from_hessian(int n, const double *H, double scale, double *cov)
 {
 	double		Hm[NMAX][2 * NMAX];
 	int			i,
@@ -416,8 +416,27 @@ clm_se_from_hessian(int n, const double *H, double scale, double *se_log)
 	{
 		if (!(Hm[i][n + i] > 0.0) || !isfinite(Hm[i][n + i]))
 			return false;
-		se_log[i] = sqrt(Hm[i][n + i]);
+		for (j = 0; j < n; j++)
+			cov[i * n + j] = 0.5 * (Hm[i][n + j] + Hm[j][n + i]);
 	}
+	return true;
+}
+
+/*
+ * Standard errors of the log-parameters from a Hessian H times scale: the
+ * square roots of the diagonal of clm_cov_from_hessian; false when it is
+ * not positive definite.
+ */
+bool
+clm_se_from_hessian(int n, const double *H, double scale, double *se_log)
+{
+	double		cov[NMAX * NMAX];
+	int			i;
+
+	if (!clm_cov_from_hessian(n, H, scale, cov))
+		return false;
+	for (i = 0; i < n; i++)
+		se_log[i] = sqrt(cov[i * n + i]);
 	return true;
 }
 

@@ -171,6 +171,16 @@ gl_init(void)
 	gl_ready = 1;
 }
 
+/* the 16-point Gauss-Legendre nodes and weights on [-1, 1] */
+void
+clm_gauss_legendre16(const double **x, const double **w)
+{
+	if (!gl_ready)
+		gl_init();
+	*x = gl_x;
+	*w = gl_w;
+}
+
 /*
  * Integrate the vector function f (nf <= 8 components) over [lo, hi]
  * (hi may be +inf) with 16-point Gauss-Legendre panels whose widths double
