@@ -467,3 +467,24 @@ clm_new_customer_purchases_sql(PG_FUNCTION_ARGS)
 	check_horizon(t);
 	return finite_result(clm_new_customer_expected(m->kind, m->par, t), "new_customer_purchases");
 }
+
+/* the argument checks above, for the prediction intervals (model_interval.c) */
+void
+clm_require_kind(const ClmModel *m, clm_prediction what, const char *fname)
+{
+	require_kind(m, what, fname);
+}
+
+/* clm_check_customer: check_customer for model_interval.c */
+void
+clm_check_customer(const ClmModel *m, double x, double t_x, double T)
+{
+	check_customer(m, x, t_x, T);
+}
+
+/* clm_check_horizon: check_horizon for model_interval.c */
+void
+clm_check_horizon(double t)
+{
+	check_horizon(t);
+}

@@ -33,6 +33,7 @@ main(void)
 	run("test_models_recovery", test_models_recovery_run);
 	run("test_optim", test_optim_run);
 	run("test_cov", test_cov_run);
+	run("test_interval", test_interval_run);
 
 	printf("%d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed == 0 ? 0 : 1;

@@ -52,5 +52,6 @@ extern void test_models_run(void);
 extern void test_models_recovery_run(void);
 extern void test_optim_run(void);
 extern void test_cov_run(void);
+extern void test_interval_run(void);
 
 #endif							/* CLM_UNIT_H */

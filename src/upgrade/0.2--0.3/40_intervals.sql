@@ -1,0 +1,1 @@
+../../sql/56_intervals.sql
