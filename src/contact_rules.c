@@ -197,19 +197,23 @@ contact_caps(FunctionCallInfo fcinfo, ContactCache *cache, ContactArray *cap_ch,
 	if (!same)
 	{
 		/* deconstructed into the call's memory, where they stay until the next change */
+		struct varlena *copy[3];
+
+		/* forgotten until the new ones pass every check */
 		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		for (k = 0; k < 3; k++)
 		{
 			cache->raw[k] = NULL;
+			copy[k] = NULL;
 			if (arg[k] != NULL)
 			{
-				cache->raw[k] = palloc(VARSIZE(arg[k]));
-				memcpy(cache->raw[k], arg[k], VARSIZE(arg[k]));
+				copy[k] = palloc(VARSIZE(arg[k]));
+				memcpy(copy[k], arg[k], VARSIZE(arg[k]));
 			}
 		}
 		for (k = 0; k < 3; k++)
 		{
-			ArrayType  *a = (ArrayType *) cache->raw[k];
+			ArrayType  *a = (ArrayType *) copy[k];
 
 			cache->caps[k].n = 0;
 			if (a == NULL)
@@ -229,12 +233,9 @@ contact_caps(FunctionCallInfo fcinfo, ContactCache *cache, ContactArray *cap_ch,
 		}
 		MemoryContextSwitchTo(old);
 		if (cache->caps[1].n != cache->caps[0].n || cache->caps[2].n != cache->caps[0].n)
-		{
-			cache->raw[0] = NULL;
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("clm.contact_blocks: cap_channels, cap_days and cap_max must have the same length")));
-		}
 		for (i = 0; i < cache->caps[0].n; i++)
 		{
 			ContactArray *d = &cache->caps[1];
@@ -243,14 +244,13 @@ contact_caps(FunctionCallInfo fcinfo, ContactCache *cache, ContactArray *cap_ch,
 			if (d->nulls[i] || m->nulls[i]
 				|| DatumGetInt32(d->values[i]) < 1 || DatumGetInt32(d->values[i]) > CONTACT_MAX_DAYS
 				|| DatumGetInt32(m->values[i]) < 1 || DatumGetInt32(m->values[i]) > CONTACT_MAX_CAP)
-			{
-				cache->raw[0] = NULL;
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("clm.contact_blocks: a cap's days must be from 1 to %d and its max from 1 to %d",
 								CONTACT_MAX_DAYS, CONTACT_MAX_CAP)));
-			}
 		}
+		for (k = 0; k < 3; k++)
+			cache->raw[k] = copy[k];
 	}
 	*cap_ch = cache->caps[0];
 	*cap_days = cache->caps[1];

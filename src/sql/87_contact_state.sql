@@ -33,7 +33,7 @@ CREATE FUNCTION @extschema@.contact_blocks(sent_days date[], channels text[], re
     promotion_quiet_days integer, winback_stages text[], churned_unresponsive integer,
     OUT contactable boolean, OUT reason text, OUT next_allowed date)
     RETURNS record
-    AS 'MODULE_PATHNAME', 'clm_contact_blocks' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+    AS 'MODULE_PATHNAME', 'clm_contact_blocks' LANGUAGE C STABLE PARALLEL SAFE;  -- STABLE: a reason names a date in the session's DateStyle
 COMMENT ON FUNCTION @extschema@.contact_blocks(date[], text[], boolean[], text, date, text, text, date, text[], integer[], integer[], integer, integer, text[], integer) IS 'whether a message of a kind may be sent on a channel on a day to one customer (messages as parallel arrays, latest first; the rule set decomposed by clm.contact_rule_args), the first rule that blocks (ok if none), and the first day it may if nothing more is sent (NULL: a stage rule blocks)';
 
 -- A rule set decomposed into the arguments of clm.contact_blocks.
