@@ -10,3 +10,7 @@
 -- sources are unchanged (the same queries).
 DROP FUNCTION @extschema@.track_create_views(@extschema@.tracked_source);
 DROP FUNCTION @extschema@.report_profiles(regclass, date, jsonb, text, name, name);
+
+-- A quoted population gap (clm.stage(p, '2025-01-01', '30')) resolves as in
+-- 0.1 again: forms taking it as text (src/sql/63_stage_quoted.sql, from the
+-- link 20_release_fixes_stage_quoted.sql) next to 0.2's clm.stage_rules forms.

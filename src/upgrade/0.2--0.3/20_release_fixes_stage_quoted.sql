@@ -1,0 +1,1 @@
+../../sql/63_stage_quoted.sql
