@@ -20,7 +20,9 @@
  * next purchase (dropout happens right after purchases), so W is the
  * waiting time itself; for Pareto/NBD it is the waiting time of a customer
  * who does not die first.  The probability of a purchase in (T, T + N] is
- * 1 - P(no purchase in the next N), the model's own P(Y(N) = 0):
+ * 1 - P(no purchase in the next N), the model's own P(Y(N) = 0) (for the BG
+ * models computed as written below, with expm1, to keep the relative
+ * precision of a small probability):
  *
  *	 BG/NBD, MBG/NBD: P(alive) (1 - (A / (A + N))^R)
  *	 Pareto/NBD:	  P(alive) E[lambda / (lambda + mu) (1 - e^-(lambda+mu) N)]
@@ -52,7 +54,17 @@ clm_next_purchase(int kind, const double *par, double N, double x,
 				A = alpha + T;
 
 	out->p_alive = clm_p_alive(kind, par, x, t_x, T);
-	out->p_within = 1.0 - clm_p_no_purchase(kind, par, N, x, t_x, T);
+	if ((kind == CLM_KIND_BGNBD || kind == CLM_KIND_MBGNBD) && N >= 0)
+	{
+		/*
+		 * P(alive) (1 - (A / (A + N))^R) with the difference by expm1, not
+		 * 1 - P(no purchase): that loses the relative precision of a small
+		 * probability (1e-10 had 7 correct digits, 1e-15 none)
+		 */
+		out->p_within = out->p_alive * -expm1(-R * log1p(N / A));
+	}
+	else
+		out->p_within = 1.0 - clm_p_no_purchase(kind, par, N, x, t_x, T);
 	if (out->p_within < 0)
 		out->p_within = 0;
 	out->median_wait = A * expm1(log(2.0) / R);

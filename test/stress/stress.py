@@ -14,7 +14,7 @@ installed; it creates the extension in a scratch database).  Three parts:
 2. Predictions.  Over a grid of parameters (typical, all 0.001, large,
    mixed) and customers (x up to 500, t_x = T, T from 1e-6 to 5000),
    every prediction (P(alive), expected purchases, CLV, expected spend,
-   survival, retention) agrees with an independent computation in mpmath
+   survival, retention, the next purchase) agrees with an independent computation in mpmath
    at 30 digits (closed forms with hypergeometric functions, or direct
    integration, none of clm's series or quadratures) to 1e-8 relative
    (plus 1e-290 absolute, for values that underflow), or raises an error
@@ -268,6 +268,43 @@ def clv_from(E, horizon, disc):
     return tot
 
 
+def next_purchase_cases(kind, P, mod, r, al, x, tx, T, pa, within):
+    """clm.next_purchase over the grid: within = [(t, P(a purchase in t))]; the wait given alive, Lomax over the
+    posterior Gamma(R = r + x, A = alpha + T) of the purchase rate, at 30
+    digits: median A (2^(1/R) - 1), mean A / (R - 1) (Infinity when R <= 1,
+    checked apart), the shrunk interval as the weighted mean of the rates
+    (T/(alpha+T)) x/T + (alpha/(alpha+T)) r/alpha, inverted"""
+    R, A = r + x, al + T
+    mod_args = "%s, %%s, %s, %s, %s" % (mod, x, tx, T)
+    lab = "%s %s next_purchase" % (kind, P)
+    for t, pw in within:
+        # Pareto/NBD's is 1 - P(no purchase): to 1e-8 relative plus 1e-15
+        # absolute (a probability of 1e-12 has only 3 correct digits)
+        if kind == "paretonbd":
+            ABS_CASES.append(("%s(%s; %s,%s,%s) p_purchase_within" % (lab, t, x, tx, T),
+                              "SELECT (clm.next_purchase(%s)).p_purchase_within" % (mod_args % t), pw))
+        else:
+            PRED.append(("%s(%s; %s,%s,%s) p_purchase_within" % (lab, t, x, tx, T),
+                         "SELECT (clm.next_purchase(%s)).p_purchase_within" % (mod_args % t), pw))
+    PRED.append(("%s(%s,%s,%s) median_wait" % (lab, x, tx, T),
+                 "SELECT (clm.next_purchase(%s)).median_wait" % (mod_args % 1), A * (mpf(2) ** (1 / R) - 1)))
+    if R > 1:
+        PRED.append(("%s(%s,%s,%s) mean_wait" % (lab, x, tx, T),
+                     "SELECT (clm.next_purchase(%s)).mean_wait" % (mod_args % 1), A / (R - 1)))
+    else:
+        INF_CASES.append(("%s(%s,%s,%s) mean_wait" % (lab, x, tx, T),
+                          "SELECT (clm.next_purchase(%s)).mean_wait" % (mod_args % 1)))
+    w = T / A
+    own = x / T if T > 0 else mpf(0)
+    PRED.append(("%s(%s,%s,%s) mean_interval" % (lab, x, tx, T),
+                 "SELECT (clm.next_purchase(%s)).mean_interval" % (mod_args % 1),
+                 1 / (w * own + (1 - w) * r / al)))
+
+
+INF_CASES = []  # (label, sql) whose answer is Infinity
+ABS_CASES = []  # (label, sql, truth) checked to 1e-8 relative plus 1e-15 absolute
+
+
 def f8(v):
     return repr(float(v))
 
@@ -307,6 +344,11 @@ for m, kind in ((0, "bgnbd"), (1, "mbgnbd")):
                 PRED.append(("%s %s p_no_purchase(%s; %s,%s,%s)" % (kind, P, t, x, tx, T),
                              "SELECT clm.p_no_purchase(%s, %s, %s, %s, %s)" % (mod, t, x, tx, T),
                              pa * bg_pk_alive(m, r, al, a, b, 0, mpf(t), X, TT) + (1 - pa)))
+            # P(no purchase in t) = 1 - p + p (A/(A+t))^R: its complement as
+            # p (1 - (A/(A+t))^R) with mpmath's expm1 (1 - P at 30 digits
+            # cancels below 1e-30, where clm keeps its digits)
+            next_purchase_cases(kind, P, mod, r, al, X, TX, TT, pa,
+                                [(t, -pa * mp.expm1((r + X) * log((al + TT) / (al + TT + t)))) for t in (1, 39)])
 for P in PN_PARS:
     r, al, s, be = [mpf(v) for v in P]
     mod = "clm.make_model('paretonbd', '{%s}')" % ",".join(map(str, P))
@@ -330,6 +372,8 @@ for P in PN_PARS:
                 PRED.append(("paretonbd %s p_purchases(%s, %s; %s,%s,%s)" % (P, k, t, x, tx, T),
                              "SELECT clm.p_purchases(%s, %s, %s, %s, %s, %s)" % (mod, k, t, x, tx, T),
                              pa * pnbd_pk_alive(r, al, s, be, k, mpf(t), X, TT) + (1 - pa if k == 0 else 0)))
+        next_purchase_cases("paretonbd", P, mod, r, al, X, TX, TT, pa,
+                            [(39, 1 - (pa * pnbd_pk_alive(r, al, s, be, 0, mpf(39), X, TT) + (1 - pa)))])
         for delta in ("0.001", "0.1"):
             PRED.append(("paretonbd %s discounted_expected_transactions(%s; %s,%s,%s)" % (P, delta, x, tx, T),
                          "SELECT clm.discounted_expected_transactions(%s, %s, %s, %s, %s)" % (mod, delta, x, tx, T),
@@ -388,6 +432,19 @@ for i, (label, q, truth) in enumerate(PRED):
         worst[fn] = (rel, label)
 print("predictions: %d cases (references in %.1f s): %d agree to 1e-8, %d refused with an error" %
       (len(PRED), t_ref, agree, refused))
+res = run_queries([(i, q) for i, (_, q) in enumerate(INF_CASES)])
+for i, (label, q) in enumerate(INF_CASES):
+    check(res[i] == "Infinity", "%s = %s, want Infinity (r + x <= 1)" % (label, res[i]))
+print("next purchase: %d mean waits of customers with r + x <= 1 are Infinity" % len(INF_CASES))
+res = run_queries([(i, q) for i, (_, q, _) in enumerate(ABS_CASES)])
+worst_abs = 0
+for i, (label, q, truth) in enumerate(ABS_CASES):
+    ok = not res[i].startswith("ERR") and abs(mpf(res[i]) - truth) <= REL * abs(truth) + mpf("1e-15")
+    if ok:
+        worst_abs = max(worst_abs, abs(mpf(res[i]) - truth))
+    check(ok, "%s = %s, independent %s (error over 1e-8 relative + 1e-15)" % (label, res[i], mp.nstr(truth, 17)))
+print("next purchase: %d Pareto/NBD p_purchase_within (1 - P(no purchase)) within 1e-8 relative + 1e-15, worst absolute %.2e" %
+      (len(ABS_CASES), float(worst_abs)))
 for fn in sorted(worst):
     print("  worst relative error %-30s %.2e  (%s)" % (fn, float(worst[fn][0]), worst[fn][1]))
 
