@@ -191,6 +191,19 @@ SELECT q, cs_err('SELECT clm.contact_blocks(' || q || ')') FROM unnest(ARRAY[
     $$NULL, NULL, NULL, NULL, NULL, 'email', 'message', '2025-01-01', NULL, NULL, NULL, -1, NULL, NULL, NULL$$,
     $$NULL, NULL, NULL, NULL, NULL, 'email', 'message', '2025-01-01', NULL, NULL, NULL, NULL, NULL, NULL, 0$$,
     $$NULL, NULL, NULL, NULL, '5874897-12-31', 'email', 'message', '2025-01-01', NULL, NULL, NULL, 3650, NULL, NULL, NULL$$]) q;
+-- clm.contact_best_value by hand: email own 1 of 2 with p 0.625 -> (1 +
+-- 3.125) / 7 = 0.589; sms no own data -> 0.6: sms; a tie (equal rates)
+-- goes to the smaller value, as integers for hours ('9' before '10')
+SELECT clm.contact_best_value('{email}', '{2}', '{1}', '{email,sms}', '{0.625,0.6}', false) AS best,
+       clm.contact_best_value(NULL, NULL, NULL, '{10,9}', '{0.5,0.5}', true) AS tie_hours,
+       clm.contact_best_value(NULL, NULL, NULL, '{10,9}', '{0.5,0.5}', false) AS tie_text,
+       clm.contact_best_value(NULL, NULL, NULL, NULL, NULL, false) AS no_population;
+SELECT q, cs_err('SELECT clm.contact_best_value(' || q || ')') FROM unnest(ARRAY[
+    $$'{email}', '{2,3}', '{1}', '{email}', '{0.5}', false$$,
+    $$'{email}', '{2}', '{3}', '{email}', '{0.5}', false$$,
+    $$NULL, NULL, NULL, '{email}', '{1.5}', false$$,
+    $$NULL, NULL, NULL, '{email}', '{NaN}', false$$,
+    $$NULL, NULL, NULL, '{x,y}', '{0.5,0.5}', true$$]) q;
 -- a rule set deleted while in use: the refresh warns and leaves
 -- contactable_from NULL, contact_now says why, clm.contactable refuses it
 DELETE FROM clm.contact_rule_set WHERE name = 'cs_rules';

@@ -36,6 +36,13 @@ CREATE FUNCTION @extschema@.contact_blocks(sent_days date[], channels text[], re
     AS 'MODULE_PATHNAME', 'clm_contact_blocks' LANGUAGE C STABLE PARALLEL SAFE;  -- STABLE: a reason names a date in the session's DateStyle
 COMMENT ON FUNCTION @extschema@.contact_blocks(date[], text[], boolean[], text, date, text, text, date, text[], integer[], integer[], integer, integer, text[], integer) IS 'whether a message of a kind may be sent on a channel on a day to one customer (messages as parallel arrays, latest first; the rule set decomposed by clm.contact_rule_args), the first rule that blocks (ok if none), and the first day it may if nothing more is sent (NULL: a stage rule blocks)';
 
+-- The best value of one dimension (channel, hour) for one customer.
+CREATE FUNCTION @extschema@.contact_best_value(own_values text[], own_messages bigint[], own_responses bigint[],
+    pop_values text[], pop_rates double precision[], numeric_order boolean)
+    RETURNS text
+    AS 'MODULE_PATHNAME', 'clm_contact_best_value' LANGUAGE C STABLE PARALLEL SAFE;  -- STABLE: ties follow the collation
+COMMENT ON FUNCTION @extschema@.contact_best_value(text[], bigint[], bigint[], text[], double precision[], boolean) IS 'the population value (channel, hour) with the highest response rate of one customer''s messages shrunk toward the population''s with a prior of 5 messages, (r + 5 p) / (n + 5) (ties: the smallest; numeric_order: as integers); NULL when the population has none';
+
 -- A rule set decomposed into the arguments of clm.contact_blocks.
 CREATE FUNCTION @extschema@.contact_rule_args(rules jsonb,
     OUT cap_channels text[], OUT cap_days integer[], OUT cap_max integer[], OUT quiet_days integer,
@@ -277,19 +284,23 @@ own AS (
      WHERE m.customer_id IN (SELECT customer_id FROM who)
        AND m.sent_day <= f.as_of AND m.responded IS NOT NULL AND k.value IS NOT NULL
      GROUP BY 1, 2, 3),
-ranked AS (
-    SELECT DISTINCT ON (w.customer_id, p.dimension) w.customer_id, p.dimension, p.value
-      FROM who w CROSS JOIN pop p
-      LEFT JOIN own o ON o.customer_id = w.customer_id AND o.dimension = p.dimension AND o.value = p.value
-     ORDER BY w.customer_id, p.dimension,
-              (coalesce(o.r, 0) + 5 * p.p) / (coalesce(o.n, 0) + 5) DESC,
-              CASE WHEN p.dimension = 'hour' THEN p.value::int END, p.value),
+owna AS (
+    SELECT o.customer_id, o.dimension, pg_catalog.array_agg(o.value) AS v,
+           pg_catalog.array_agg(o.n) AS n, pg_catalog.array_agg(o.r) AS r
+      FROM own o GROUP BY 1, 2),
+popa AS (
+    SELECT pg_catalog.array_agg(p.value) FILTER (WHERE p.dimension = 'channel') AS cv,
+           pg_catalog.array_agg(p.p) FILTER (WHERE p.dimension = 'channel') AS cp,
+           pg_catalog.array_agg(p.value) FILTER (WHERE p.dimension = 'hour') AS hv,
+           pg_catalog.array_agg(p.p) FILTER (WHERE p.dimension = 'hour') AS hp
+      FROM pop p),
 best AS (
     SELECT w.customer_id,
-           pg_catalog.max(k.value) FILTER (WHERE k.dimension = 'channel') AS best_channel,
-           pg_catalog.max(k.value::int) FILTER (WHERE k.dimension = 'hour') AS best_hour
-      FROM who w LEFT JOIN ranked k ON k.customer_id = w.customer_id
-     GROUP BY w.customer_id),
+           @extschema@.contact_best_value(oc.v, oc.n, oc.r, pa.cv, pa.cp, false) AS best_channel,
+           @extschema@.contact_best_value(oh.v, oh.n, oh.r, pa.hv, pa.hp, true)::int AS best_hour
+      FROM who w CROSS JOIN popa pa
+      LEFT JOIN owna oc ON oc.customer_id = w.customer_id AND oc.dimension = 'channel'
+      LEFT JOIN owna oh ON oh.customer_id = w.customer_id AND oh.dimension = 'hour'),
 upd AS (
     UPDATE %1$I.customers c
        SET best_channel = s.best_channel, best_hour = s.best_hour,
