@@ -34,16 +34,24 @@
  * model changes from row to row (GROUP BY over models) cost a miss, never a
  * sweep of the table.
  */
-#define IV_MEMO_SIZE 4096
+#define IV_MEMO_SIZE 65536
+/* the memo's arrays beyond this many bytes: start it over */
+#define IV_MEMO_MAX_BYTES ((Size) 256 * 1024 * 1024)
 
 typedef struct IvMemoEntry
 {
 	double		x;
 	double		T;
 	double		t;
-	uint32		gen;			/* filled for this generation; 0: never */
 	clm_alive_counts d[CLM_SIGMA_MAX];
 } IvMemoEntry;
+
+/* a slot of the table: its entry (in memo_cxt) when gen is the current one */
+typedef struct IvMemoSlot
+{
+	IvMemoEntry *e;
+	uint32		gen;			/* 0: never filled */
+} IvMemoSlot;
 
 typedef struct IvCache
 {
@@ -54,7 +62,8 @@ typedef struct IvCache
 	const char *sp_err;			/* why there are no sigma points, or NULL */
 	MemoryContext memo_cxt;
 	uint32		gen;
-	IvMemoEntry *memo;			/* in fn_mcxt, NULL until first used */
+	IvMemoSlot *memo;			/* IV_MEMO_SIZE slots in fn_mcxt, NULL until used */
+	TupleDesc	tupdesc;		/* clm.prediction_interval, blessed, in fn_mcxt */
 } IvCache;
 
 /* the cache of this call site for model m (rebuilt when the model changes) */
@@ -87,7 +96,7 @@ iv_cache(FunctionCallInfo fcinfo, const ClmModel *m)
 		{
 			/* wrapped after 2^32 models: start over from an empty table */
 			if (c->memo)
-				memset(c->memo, 0, sizeof(IvMemoEntry) * IV_MEMO_SIZE);
+				memset(c->memo, 0, sizeof(IvMemoSlot) * IV_MEMO_SIZE);
 			c->gen = 1;
 		}
 		memcpy(&c->model, m, sizeof(ClmModel));
@@ -132,13 +141,14 @@ iv_counts(FunctionCallInfo fcinfo, IvCache *c, double t, double x, double T)
 				hT,
 				ht,
 				h;
+	IvMemoSlot *slot;
 	IvMemoEntry *e;
 	const clm_sigma *sp = &c->sp;
 	int			j;
 
 	if (c->memo == NULL)
 		c->memo = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
-										 sizeof(IvMemoEntry) * IV_MEMO_SIZE);
+										 sizeof(IvMemoSlot) * IV_MEMO_SIZE);
 	memcpy(&hx, &x, sizeof(hx));
 	memcpy(&hT, &T, sizeof(hT));
 	memcpy(&ht, &t, sizeof(ht));
@@ -149,15 +159,30 @@ iv_counts(FunctionCallInfo fcinfo, IvCache *c, double t, double x, double T)
 	h ^= h >> 33;
 	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
 	h ^= h >> 33;
-	e = &c->memo[h & (IV_MEMO_SIZE - 1)];
-	if (e->gen == c->gen && e->x == x && e->T == T && e->t == t)
-		return e->d;
-	/* the arrays of an older generation went with the reset of memo_cxt */
-	if (e->gen == c->gen)
+	slot = &c->memo[h & (IV_MEMO_SIZE - 1)];
+	if (slot->gen == c->gen && slot->e->x == x && slot->e->T == T && slot->e->t == t)
+		return slot->e->d;
+	/* bounded memory: past IV_MEMO_MAX_BYTES the memo starts over */
+	if (MemoryContextMemAllocated(c->memo_cxt, false) > IV_MEMO_MAX_BYTES)
+	{
+		MemoryContextReset(c->memo_cxt);
+		if (++c->gen == 0)
+		{
+			memset(c->memo, 0, sizeof(IvMemoSlot) * IV_MEMO_SIZE);
+			c->gen = 1;
+		}
+	}
+	/* the entries of an older generation went with the reset of memo_cxt */
+	if (slot->gen == c->gen)
+	{
+		e = slot->e;
 		for (j = 0; j < sp->npts; j++)
 			if (e->d[j].cdf)
 				pfree(e->d[j].cdf);
-	e->gen = 0;
+	}
+	else
+		e = MemoryContextAlloc(c->memo_cxt, sizeof(IvMemoEntry));
+	slot->gen = 0;
 	memset(e->d, 0, sizeof(e->d));
 	for (j = 0; j < sp->npts; j++)
 	{
@@ -172,7 +197,7 @@ iv_counts(FunctionCallInfo fcinfo, IvCache *c, double t, double x, double T)
 			for (i = 0; i <= j; i++)
 				if (e->d[i].cdf)
 					pfree(e->d[i].cdf);
-			memset(e->d, 0, sizeof(e->d));
+			pfree(e);
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("prediction interval: %s", err),
@@ -182,13 +207,18 @@ iv_counts(FunctionCallInfo fcinfo, IvCache *c, double t, double x, double T)
 	e->x = x;
 	e->T = T;
 	e->t = t;
-	e->gen = c->gen;
+	slot->e = e;
+	slot->gen = c->gen;
 	return e->d;
 }
 
-/* a row (estimate, lower, upper) of type clm.prediction_interval */
+/*
+ * A row (estimate, lower, upper) of type clm.prediction_interval; its
+ * tuple descriptor is kept in the call site's cache c (NULL: none).
+ */
 static Datum
-iv_result(FunctionCallInfo fcinfo, double est, double lo, double hi, const char *what)
+iv_result(FunctionCallInfo fcinfo, IvCache *c, double est, double lo, double hi,
+		  const char *what)
 {
 	TupleDesc	tupdesc;
 	Datum		values[3];
@@ -198,9 +228,20 @@ iv_result(FunctionCallInfo fcinfo, double est, double lo, double hi, const char 
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("%s is not finite for this model", what)));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	tupdesc = BlessTupleDesc(tupdesc);
+	tupdesc = c ? c->tupdesc : NULL;
+	if (tupdesc == NULL)
+	{
+		/* kept for the call site's next rows (c), else for this row only */
+		MemoryContext old = MemoryContextSwitchTo(c ? fcinfo->flinfo->fn_mcxt :
+												  CurrentMemoryContext);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		MemoryContextSwitchTo(old);
+		if (c)
+			c->tupdesc = tupdesc;
+	}
 	values[0] = Float8GetDatum(est);
 	values[1] = Float8GetDatum(lo);
 	values[2] = Float8GetDatum(hi);
@@ -268,9 +309,9 @@ clm_expected_purchases_interval(PG_FUNCTION_ARGS)
 	iv_check_level(level);
 	c = iv_cache(fcinfo, m);
 	est = iv_customer_counts(fcinfo, c, t, x, t_x, T, pa, &d);
-	lo = clm_count_quantile(c->sp.npts, c->sp.w, pa, d, 0.5 - 0.5 * level);
-	hi = clm_count_quantile(c->sp.npts, c->sp.w, pa, d, 0.5 + 0.5 * level);
-	return iv_result(fcinfo, est, lo, hi, "expected_purchases_interval");
+	clm_count_quantiles(c->sp.npts, c->sp.w, pa, d, 0.5 - 0.5 * level, 0.5 + 0.5 * level,
+						&lo, &hi);
+	return iv_result(fcinfo, c, est, lo, hi, "expected_purchases_interval");
 }
 
 /* logit of P(alive) from P(alive) and 1 - P(alive), both accurate */
@@ -311,7 +352,7 @@ clm_p_alive_interval(PG_FUNCTION_ARGS)
 						clm_churn_probability(m->kind, sp->par[j], x, t_x, T));
 	est = clm_p_alive(m->kind, m->par, x, t_x, T);
 	clm_sigma_normal(sp, g, g[0], level, &lo, &hi);
-	return iv_result(fcinfo, est, 1.0 / (1.0 + exp(-lo)), 1.0 / (1.0 + exp(-hi)),
+	return iv_result(fcinfo, c, est, 1.0 / (1.0 + exp(-lo)), 1.0 / (1.0 + exp(-hi)),
 					 "p_alive_interval");
 }
 
@@ -341,7 +382,7 @@ clm_expected_spend_interval(PG_FUNCTION_ARGS)
 	iv_check_level(level);
 	c = iv_cache(fcinfo, m);
 	sp = iv_sigma(c);
-	return iv_result(fcinfo, clm_expected_spend(m->par, x, z),
+	return iv_result(fcinfo, c, clm_expected_spend(m->par, x, z),
 					 clm_spend_quantile(sp, x, z, 0.5 - 0.5 * level),
 					 clm_spend_quantile(sp, x, z, 0.5 + 0.5 * level),
 					 "expected_spend_interval");
@@ -398,7 +439,7 @@ clm_clv_interval(PG_FUNCTION_ARGS)
 	/* discounted expected purchases (clm_clv with margin * spend = 1) */
 	det0 = clm_interval_discounted(m->kind, m->par, disc, horizon, x, t_x, T);
 	if (!(det0 > 0))
-		return iv_result(fcinfo, f * det0, f * det0, f * det0, "clv_interval");
+		return iv_result(fcinfo, c, f * det0, f * det0, f * det0, "clv_interval");
 	g[0] = log(det0);
 	for (j = 1; j < sp->npts; j++)
 		g[j] = log(fmax(clm_interval_discounted(m->kind, sp->par[j], disc, horizon,
@@ -406,7 +447,7 @@ clm_clv_interval(PG_FUNCTION_ARGS)
 	clm_sigma_normal(sp, g, log(det0), level, &lo, &hi);
 	lo = f * exp(lo);
 	hi = f * exp(hi);
-	return iv_result(fcinfo, f * det0, fmin(lo, hi), fmax(lo, hi), "clv_interval");
+	return iv_result(fcinfo, c, f * det0, fmin(lo, hi), fmax(lo, hi), "clv_interval");
 }
 
 /*
@@ -805,7 +846,7 @@ clm_interval_total_final(PG_FUNCTION_ARGS)
 		if (tag == IV_TAG_ALIVE)
 			hi = fmin(hi, v[IS_N]);
 	}
-	return iv_result(fcinfo, v[IS_MEAN], lo, hi, "the total");
+	return iv_result(fcinfo, NULL, v[IS_MEAN], lo, hi, "the total");
 }
 
 PG_FUNCTION_INFO_V1(clm_model_correlations);

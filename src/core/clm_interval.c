@@ -396,29 +396,58 @@ clm_interval_discounted(int kind, const double *par, double disc, int horizon,
 
 /*
  * The smallest k whose predictive probability P(Y <= k), the mixture over
- * the sigma points, reaches q.
+ * the sigma points, reaches qlo (into *lo) and the smallest that reaches
+ * qhi >= qlo (into *hi), in one pass over k.
  */
+void
+clm_count_quantiles(int npts, const double *w, const double *pa,
+					const clm_alive_counts *d, double qlo, double qhi,
+					double *lo, double *hi)
+{
+	double		base = 0.0,
+				wp[CLM_SIGMA_MAX];
+	int			nmax = 0,
+				j,
+				k;
+	bool		have_lo = false;
+
+	for (j = 0; j < npts; j++)
+	{
+		if (d[j].n > nmax)
+			nmax = d[j].n;
+		base += w[j] * (1.0 - pa[j]);
+		wp[j] = w[j] * pa[j];
+	}
+	*lo = *hi = (double) nmax;
+	for (k = 0; k < nmax; k++)
+	{
+		double		G = base;
+
+		for (j = 0; j < npts; j++)
+			G += wp[j] * (k < d[j].n ? d[j].cdf[k] : 1.0);
+		if (!have_lo && G >= qlo)
+		{
+			*lo = (double) k;
+			have_lo = true;
+		}
+		if (G >= qhi)
+		{
+			*hi = (double) k;
+			return;
+		}
+	}
+}
+
+/* the smallest k whose predictive probability P(Y <= k) reaches q */
 double
 clm_count_quantile(int npts, const double *w, const double *pa,
 				   const clm_alive_counts *d, double q)
 {
-	int			nmax = 0,
-				j,
-				k;
+	double		lo,
+				hi;
 
-	for (j = 0; j < npts; j++)
-		if (d[j].n > nmax)
-			nmax = d[j].n;
-	for (k = 0; k < nmax; k++)
-	{
-		double		G = 0.0;
-
-		for (j = 0; j < npts; j++)
-			G += w[j] * ((1.0 - pa[j]) + pa[j] * (k < d[j].n ? d[j].cdf[k] : 1.0));
-		if (G >= q)
-			return (double) k;
-	}
-	return (double) nmax;
+	clm_count_quantiles(npts, w, pa, d, q, q, &lo, &hi);
+	return lo;
 }
 
 /* standard normal distribution function */

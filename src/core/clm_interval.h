@@ -64,6 +64,10 @@ extern double clm_interval_discounted(int kind, const double *par, double disc,
 /* smallest k with sum_j w_j ((1 - pa_j) + pa_j cdf_j(k)) >= q */
 extern double clm_count_quantile(int npts, const double *w, const double *pa,
 								 const clm_alive_counts *d, double q);
+/* the same for qlo <= qhi in one pass */
+extern void clm_count_quantiles(int npts, const double *w, const double *pa,
+								const clm_alive_counts *d, double qlo, double qhi,
+								double *lo, double *hi);
 
 /* the standard normal's quantile function and distribution function */
 extern double clm_normal_quantile(double p);
