@@ -168,20 +168,20 @@ BEGIN
     -- the state rows of the customers concerned, made again from contacts (of
     -- the touched customers: read with the index on customer_id); NULL arrays
     -- if none of their messages is left within the horizon
+    -- (the touched customers joined, not compared with = ANY: a list of
+    -- thousands would be scanned for every row)
     EXECUTE format($q$
 WITH g AS (
-    SELECT customer_id,
-           pg_catalog.array_agg(sent_day ORDER BY sent_day DESC, sent_at DESC) AS sent_days,
-           pg_catalog.array_agg(channel ORDER BY sent_day DESC, sent_at DESC) AS channels,
-           pg_catalog.array_agg(responded ORDER BY sent_day DESC, sent_at DESC) AS responded
-      FROM %1$I.contacts
-     WHERE sent_day > $1 AND pg_catalog.isfinite(sent_day) AND ($2 IS NULL OR customer_id = ANY ($2::%2$s[]))
-     GROUP BY customer_id),
+    SELECT m.customer_id,
+           pg_catalog.array_agg(m.sent_day ORDER BY m.sent_day DESC, m.sent_at DESC) AS sent_days,
+           pg_catalog.array_agg(m.channel ORDER BY m.sent_day DESC, m.sent_at DESC) AS channels,
+           pg_catalog.array_agg(m.responded ORDER BY m.sent_day DESC, m.sent_at DESC) AS responded
+      FROM %1$I.contacts m %3$s
+     WHERE m.sent_day > $1 AND pg_catalog.isfinite(m.sent_day)
+     GROUP BY m.customer_id),
 who AS (SELECT customer_id FROM g
         UNION
-        SELECT s.customer_id FROM %1$I.contact_state s WHERE $2 IS NULL OR s.customer_id = ANY ($2::%2$s[])
-        UNION
-        SELECT x::%2$s FROM pg_catalog.unnest($2) x)
+        SELECT s.customer_id FROM %1$I.contact_state s %4$s)
 INSERT INTO %1$I.contact_state AS o (customer_id, sent_days, channels, responded, changed_at)
 SELECT w.customer_id, g.sent_days, g.channels, g.responded, pg_catalog.now()
   FROM who w LEFT JOIN g ON g.customer_id = w.customer_id
@@ -189,7 +189,13 @@ ON CONFLICT (customer_id) DO UPDATE
    SET sent_days = excluded.sent_days, channels = excluded.channels, responded = excluded.responded,
        changed_at = excluded.changed_at
  WHERE o.sent_days IS DISTINCT FROM excluded.sent_days OR o.channels IS DISTINCT FROM excluded.channels
-    OR o.responded IS DISTINCT FROM excluded.responded$q$, t, ctype)
+    OR o.responded IS DISTINCT FROM excluded.responded$q$, t, ctype,
+        CASE WHEN touched IS NOT NULL
+             THEN format('JOIN (SELECT DISTINCT x::%s AS customer_id FROM pg_catalog.unnest($2) x) k ON k.customer_id = m.customer_id', ctype)
+             ELSE '' END,
+        CASE WHEN touched IS NOT NULL
+             THEN format('WHERE s.customer_id IN (SELECT x::%s FROM pg_catalog.unnest($2) x)', ctype)
+             ELSE '' END)
         USING horizon, touched;
 END
 $fn$;
@@ -213,8 +219,7 @@ CREATE FUNCTION @extschema@.contact_derive(r @extschema@.tracked_source, all_row
     RETURNS bigint LANGUAGE plpgsql
     SET search_path = pg_catalog, pg_temp
     SET jit = off
-    -- the ranking sorts (customers x the population's channels and hours)
-    -- rows: in memory rather than in batches on disk
+    -- hashes of every customer's rows in memory rather than in batches on disk
     SET work_mem = '64MB'
 AS $fn$
 DECLARE
@@ -284,23 +289,28 @@ own AS (
      WHERE m.customer_id IN (SELECT customer_id FROM who)
        AND m.sent_day <= f.as_of AND m.responded IS NOT NULL AND k.value IS NOT NULL
      GROUP BY 1, 2, 3),
-owna AS (
-    SELECT o.customer_id, o.dimension, pg_catalog.array_agg(o.value) AS v,
-           pg_catalog.array_agg(o.n) AS n, pg_catalog.array_agg(o.r) AS r
-      FROM own o GROUP BY 1, 2),
 popa AS (
     SELECT pg_catalog.array_agg(p.value) FILTER (WHERE p.dimension = 'channel') AS cv,
            pg_catalog.array_agg(p.p) FILTER (WHERE p.dimension = 'channel') AS cp,
            pg_catalog.array_agg(p.value) FILTER (WHERE p.dimension = 'hour') AS hv,
            pg_catalog.array_agg(p.p) FILTER (WHERE p.dimension = 'hour') AS hp
       FROM pop p),
+-- one group per customer (its own rows, or one empty row): a single join of
+-- who with own, whose sizes the planner cannot know
 best AS (
     SELECT w.customer_id,
-           @extschema@.contact_best_value(oc.v, oc.n, oc.r, pa.cv, pa.cp, false) AS best_channel,
-           @extschema@.contact_best_value(oh.v, oh.n, oh.r, pa.hv, pa.hp, true)::int AS best_hour
-      FROM who w CROSS JOIN popa pa
-      LEFT JOIN owna oc ON oc.customer_id = w.customer_id AND oc.dimension = 'channel'
-      LEFT JOIN owna oh ON oh.customer_id = w.customer_id AND oh.dimension = 'hour'),
+           @extschema@.contact_best_value(
+               pg_catalog.array_agg(o.value) FILTER (WHERE o.dimension = 'channel'),
+               pg_catalog.array_agg(o.n) FILTER (WHERE o.dimension = 'channel'),
+               pg_catalog.array_agg(o.r) FILTER (WHERE o.dimension = 'channel'),
+               pg_catalog.min(pa.cv), pg_catalog.min(pa.cp), false) AS best_channel,
+           @extschema@.contact_best_value(
+               pg_catalog.array_agg(o.value) FILTER (WHERE o.dimension = 'hour'),
+               pg_catalog.array_agg(o.n) FILTER (WHERE o.dimension = 'hour'),
+               pg_catalog.array_agg(o.r) FILTER (WHERE o.dimension = 'hour'),
+               pg_catalog.min(pa.hv), pg_catalog.min(pa.hp), true)::int AS best_hour
+      FROM who w CROSS JOIN popa pa LEFT JOIN own o ON o.customer_id = w.customer_id
+     GROUP BY w.customer_id),
 upd AS (
     UPDATE %1$I.customers c
        SET best_channel = s.best_channel, best_hour = s.best_hour,
