@@ -207,14 +207,12 @@ BEGIN
     IF @extschema@.track_act_as(r, 'clm.track_customers_all') THEN
         PERFORM pg_catalog.set_config('role', r.owner, true);
     END IF;
-    EXECUTE format('DELETE FROM %I.customers', r.target_schema);
     IF @extschema@.track_citus_distributed(r.target_schema) THEN
-        -- the fit as literals: a co-located INSERT ... SELECT, run on the workers
-        EXECUTE format('INSERT INTO %I.customers (%s) %s', r.target_schema, @extschema@.track_customers_list(),
-                       @extschema@.track_citus_customers_sql(r, format('%I.profiles', r.target_schema),
-                                                             @extschema@.track_citus_fit_sql(r)));
+        -- one statement per shard group on its node (87_track_citus.sql)
+        PERFORM @extschema@.track_citus_customers_run(r);
         RETURN;
     END IF;
+    EXECUTE format('DELETE FROM %I.customers', r.target_schema);
     EXECUTE format('INSERT INTO %I.customers (%s) %s', r.target_schema, @extschema@.track_customers_list(),
                    @extschema@.track_customers_sql(format('%I.profiles', r.target_schema), r.target_schema, r.settings));
 END
@@ -287,7 +285,14 @@ BEGIN
     END IF;
     PERFORM @extschema@.contact_refresh(r, true);  -- the messages sent, if any (87_contact.sql)
     PERFORM @extschema@.track_refit(r, @extschema@.track_as_of(r.settings));
-    PERFORM @extschema@.track_customers_all(r);
+    IF creating AND @extschema@.track_citus_distributed(t) THEN
+        -- (the new tables are not committed: no statement on other
+        -- connections; the fit as literals, through the coordinator)
+        EXECUTE format('INSERT INTO %I.customers (%s) %s', t, @extschema@.track_customers_list(),
+                       @extschema@.track_citus_customers_sql(r, format('%I.profiles', t), @extschema@.track_citus_fit_sql(r)));
+    ELSE
+        PERFORM @extschema@.track_customers_all(r);
+    END IF;
     PERFORM @extschema@.contact_derive(r, true);  -- contact columns, if contacts (87_contact_state.sql)
     PERFORM @extschema@.audience_refresh(r);  -- audience changes, if recorded (87_contact_audience.sql)
     IF NOT creating THEN

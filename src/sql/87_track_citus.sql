@@ -384,3 +384,47 @@ SELECT array_agg(n.nodename ORDER BY s.shardid), array_agg(n.nodeport ORDER BY s
 END
 $fn$;
 COMMENT ON FUNCTION @extschema@.track_citus_run(@extschema@.tracked_source, boolean, boolean) IS 'internal: refreshes or rebuilds every shard group of a distributed tracked source on the node holding it (one statement each, in parallel, as the current role); returns events read, customers changed and customers added';
+
+-- Recomputes every customers row of a distributed source, one statement per
+-- shard group on its node (a co-located INSERT ... SELECT whose query has
+-- OFFSET 0 subqueries would go through the coordinator), with the fit of
+-- the last refit as literals; each shard group commits on its own.
+CREATE FUNCTION @extschema@.track_citus_customers_run(r @extschema@.tracked_source)
+    RETURNS void LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    t name := r.target_schema;
+    fit_sql text := @extschema@.track_citus_fit_sql(r);
+    nodes text[];
+    ports int[];
+    cmds text[];
+    res record;
+BEGIN
+    EXECUTE $q$
+SELECT array_agg(n.nodename ORDER BY p.shardid), array_agg(n.nodeport ORDER BY p.shardid),
+       array_agg(format('DELETE FROM %1$s; INSERT INTO %1$s (%2$s) %3$s',
+                        pg_catalog.shard_name($2, c.shardid, false), @extschema@.track_customers_list(),
+                        @extschema@.track_citus_customers_sql($4, pg_catalog.shard_name($1, p.shardid, false), $3))
+                 ORDER BY p.shardid)
+  FROM pg_catalog.pg_dist_shard p
+  JOIN pg_catalog.pg_dist_shard c ON c.logicalrelid = $2 AND c.shardminvalue = p.shardminvalue
+  JOIN pg_catalog.pg_dist_placement pl ON pl.shardid = p.shardid
+  JOIN pg_catalog.pg_dist_node n ON n.groupid = pl.groupid AND n.noderole = 'primary'
+ WHERE p.logicalrelid = $1$q$
+        INTO nodes, ports, cmds
+        USING format('%I.profiles', t)::regclass, format('%I.customers', t)::regclass, fit_sql, r;
+    IF cmds IS NULL THEN
+        RETURN;
+    END IF;
+    FOR res IN EXECUTE 'SELECT node_name, node_port, success, result FROM pg_catalog.master_run_on_worker($1, $2, $3, true)'
+                USING nodes, ports, cmds LOOP
+        IF NOT res.success THEN
+            RAISE EXCEPTION 'clm: the customers rows of tracked source "%" on %:% failed: %', r.name, res.node_name, res.node_port, res.result
+                USING ERRCODE = '58000',
+                      DETAIL = 'Each shard group commits on its own: the others may be recomputed already; the next refit completes it.';
+        END IF;
+    END LOOP;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_citus_customers_run(@extschema@.tracked_source) IS 'internal: recomputes every customers row of a distributed tracked source, one statement per shard group on the node holding it (in parallel, as the current role)';

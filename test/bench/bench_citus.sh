@@ -29,6 +29,7 @@
 #   --runs R       repetitions per query (default 3)
 #   --only NAMES   the population aggregates named (space-separated), no build,
 #                  no tracked sources
+#   --tracked      the build and the tracked sources only
 # Environment as test/citus/cluster.sh (CLM_CITUS_DIR, CLM_CITUS_CACHE,
 # CLM_CITUS_PORT).  On one machine the workers share its cores with the
 # coordinator: the ratios show the cost of the distributed path, not a
@@ -40,11 +41,13 @@ PG_CONFIG="${PG_CONFIG:-$(command -v pg_config || echo /usr/lib/postgresql/15/bi
 CUSTOMERS=20000
 RUNS=3
 ONLY=""
+TRACKED_ONLY=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--customers) CUSTOMERS=$2; shift 2 ;;
 	--runs) RUNS=$2; shift 2 ;;
 	--only) ONLY=" $2 "; shift 2 ;;
+	--tracked) TRACKED_ONLY=1; shift ;;
 	*) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2 ;;
 	esac
 done
@@ -89,6 +92,7 @@ value "ANALYZE pr" "ANALYZE pr_l" >/dev/null
 # NAME|AGGREGATE CALL over the profiles pr
 while IFS='|' read -r name call; do
 	[ -z "$ONLY" ] || [[ "$ONLY" == *" $name "* ]] || continue
+	[ -z "$TRACKED_ONLY" ] || continue
 	d="$(ms "SELECT ($call) IS NULL FROM pr")"
 	l="$(ms "SELECT ($call) IS NULL FROM pr_l")"
 	# one task's remote query and node, from EXPLAIN VERBOSE
@@ -144,4 +148,13 @@ row "refit+customers+views" "$(ms "SELECT clm.refresh('clm_ev', refit => true, v
 	"$(ms "SELECT clm.refresh('clm_ev_l', refit => true, views => false)")" "(fits: partial aggregates; customers: co-located INSERT ... SELECT; views)"
 row "population views" "$(ms "SELECT clm.refresh('clm_ev', refit => false, views => true)")" \
 	"$(ms "SELECT clm.refresh('clm_ev_l', refit => false, views => true)")" "(6 views on the coordinator)"
+# where the time goes: the refit alone, every customers row alone, and the
+# fixed cost of the per-shard-group statements (8 new connections, one per
+# shard group, through master_run_on_worker, running SELECT 1)
+row "  refit alone" "$(ms "SELECT clm.track_refit(clm.track_lookup('clm_ev'), '2024-12-31')")" \
+	"$(ms "SELECT clm.track_refit(clm.track_lookup('clm_ev_l'), '2024-12-31')")" "(clm.track_refit)"
+row "  customers rows alone" "$(ms "SELECT clm.track_customers_all(clm.track_lookup('clm_ev'))")" \
+	"$(ms "SELECT clm.track_customers_all(clm.track_lookup('clm_ev_l'))")" "(clm.track_customers_all)"
+row "  8 connections" "$(ms "SELECT count(*) FROM master_run_on_worker(array_fill('localhost'::text, ARRAY[8]), array_fill(${PORTS[1]}, ARRAY[8]), array_fill('SELECT 1'::text, ARRAY[8]), true)")" 0 \
+	"(master_run_on_worker, SELECT 1 per shard group: the fixed cost of a refresh)"
 row "rebuild" "$(ms "SELECT clm.rebuild('clm_ev')")" "$(ms "SELECT clm.rebuild('clm_ev_l')")" "(one statement per shard group, then refit, customers, views)"
