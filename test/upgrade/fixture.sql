@@ -26,13 +26,26 @@ CREATE FUNCTION pg_temp.profile_answers(p clm.profile) RETURNS text LANGUAGE sql
                      (SELECT string_agg(d::text, ';' ORDER BY d.day) FROM clm.profile_days(p) d),
                      clm.btyd_inputs(p, '2025-01-01', 'week')::text)
 $$;
-CREATE FUNCTION pg_temp.model_answers(m clm.model) RETURNS text LANGUAGE sql AS $$
-    SELECT concat_ws(' | ', clm.model_info(m)::text,
-        CASE WHEN (clm.model_info(m)).kind IN ('bgnbd', 'mbgnbd', 'paretonbd') THEN concat_ws(' ',
-             round(clm.p_alive(m, 3, 20, 52)::numeric, 6), round(clm.expected_purchases(m, 26, 3, 20, 52)::numeric, 6))
-             WHEN (clm.model_info(m)).kind = 'gg' THEN round(clm.expected_spend(m, 3, 45.5)::numeric, 6)::text
-             WHEN (clm.model_info(m)).kind = 'bgbb' THEN round(clm.p_alive(m, 3, 4, 6)::numeric, 6)::text
-             WHEN (clm.model_info(m)).kind = 'sbg' THEN round(clm.survival(m, 5)::numeric, 6)::text END)
+-- (PL/pgSQL, each kind's call in a branch of its own: in a CASE of a SQL
+-- function, a call of an arm not taken may be evaluated at plan time where
+-- the model is a constant, PostgreSQL 19's plans of SQL functions included,
+-- and expected_spend refuses a model of another kind)
+CREATE FUNCTION pg_temp.model_answers(m clm.model) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    k text := (clm.model_info(m)).kind;
+    extra text;
+BEGIN
+    IF k IN ('bgnbd', 'mbgnbd', 'paretonbd') THEN
+        extra := concat_ws(' ', round(clm.p_alive(m, 3, 20, 52)::numeric, 6), round(clm.expected_purchases(m, 26, 3, 20, 52)::numeric, 6));
+    ELSIF k = 'gg' THEN
+        extra := round(clm.expected_spend(m, 3, 45.5)::numeric, 6)::text;
+    ELSIF k = 'bgbb' THEN
+        extra := round(clm.p_alive(m, 3, 4, 6)::numeric, 6)::text;
+    ELSIF k = 'sbg' THEN
+        extra := round(clm.survival(m, 5)::numeric, 6)::text;
+    END IF;
+    RETURN concat_ws(' | ', clm.model_info(m)::text, extra);
+END
 $$;
 CREATE FUNCTION pg_temp.bp_answers(bp clm.rfm_breakpoints) RETURNS text LANGUAGE sql AS $$
     SELECT concat_ws(' | ', (SELECT string_agg(c::text, ';' ORDER BY c.score) FROM clm.rfm_cut_points(bp) c),
