@@ -62,6 +62,7 @@ BEGIN
         PERFORM pg_catalog.set_config('role', r.owner, true);
     END IF;
     PERFORM @extschema@.track_lock(r, true);
+    PERFORM @extschema@.track_citus_refuse_contacts(r, 'clm.track_audiences', NULL);
     IF to_regclass(format('%I.audience_members', t)) IS NOT NULL THEN
         RAISE EXCEPTION 'clm.track_audiences: tracked source "%" already records its audiences', source_name
             USING ERRCODE = '42710';

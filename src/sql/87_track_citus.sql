@@ -103,6 +103,32 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.track_citus_distributed(name) IS 'internal: true if the profiles table of a tracked source''s schema is a Citus distributed table';
 
+-- Refuses (0A000) contacts and audiences on a distributed tracked source, and
+-- a Citus table of messages: their capture and refresh are not built for
+-- shards (docs/citus.md, "Tracked sources").
+CREATE FUNCTION @extschema@.track_citus_refuse_contacts(r @extschema@.tracked_source, caller text, messages regclass)
+    RETURNS void LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    citus_table boolean := false;
+BEGIN
+    IF @extschema@.track_citus_distributed(r.target_schema) THEN
+        RAISE EXCEPTION '%: tracked source "%" is on a Citus distributed table: contacts and audiences are not supported there', caller, r.name
+            USING ERRCODE = '0A000', HINT = 'Track the messages and audiences of a source on one node, or read the distributed customers table directly.';
+    END IF;
+    IF messages IS NOT NULL AND pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+        EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition WHERE logicalrelid = $1)'
+            INTO citus_table USING messages;
+        IF citus_table THEN
+            RAISE EXCEPTION '%: % is a Citus table: contacts are captured from tables on one node only', caller, messages
+                USING ERRCODE = '0A000';
+        END IF;
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_citus_refuse_contacts(@extschema@.tracked_source, text, regclass) IS 'internal: refuses (0A000) clm.track_contacts and clm.track_audiences on a tracked source distributed by Citus, and clm.track_contacts of a Citus table of messages, before they create anything';
+
 -- The co-located shard of the queue for the shard a trigger fires on, as a
 -- qualified name; NULL when the trigger fires on the distributed table
 -- itself (on the coordinator, where Citus runs statement triggers of

@@ -241,6 +241,7 @@ BEGIN
         RAISE EXCEPTION 'clm.track_contacts: % is not a table, view or foreign table', contacts
             USING ERRCODE = '42809';
     END IF;
+    PERFORM @extschema@.track_citus_refuse_contacts(r, 'clm.track_contacts', contacts);
     incremental := kind IN ('r', 'p');
     FOREACH col IN ARRAY ARRAY[customer_column, time_column, channel_column, campaign_column,
                                delivered_column, opened_column, clicked_column, converted_column] LOOP
