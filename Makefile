@@ -7,8 +7,10 @@
 # The install script clm--$(EXTVERSION).sql is assembled from src/sql/*.sql
 # (one file per capability, concatenated in name order); the upgrade script
 # from the previous version, clm--$(PREVVERSION)--$(EXTVERSION).sql, from
-# src/upgrade/$(PREVVERSION)--$(EXTVERSION)/*.sql (new objects come from links
-# to their src/sql file, changed ones from a fragment of their own).  Released
+# src/upgrade/$(PREVVERSION)--$(EXTVERSION)/*.sql and *.replace (new objects
+# come from links to their src/sql file, changed functions from a .replace
+# list that takes their definition from src/sql, other changes from a
+# fragment of their own; src/upgrade/assemble.sh).  Released
 # install and upgrade scripts (clm--0.1.sql, ...) are kept as they were
 # released: when a version is released, its assembled scripts are committed as
 # files (as clm--0.1.sql was) and the fragment folder goes, so that a later
@@ -71,9 +73,13 @@ $(OBJS): $(wildcard src/*.h src/core/*.h)
 clm--$(EXTVERSION).sql: $(SQL_PARTS) clm.control
 	sed 's/@extschema@/clm/g' $(SQL_PARTS) > $@
 
-UPGRADE_PARTS = $(sort $(wildcard src/upgrade/$(PREVVERSION)--$(EXTVERSION)/*.sql))
-$(UPGRADE): $(UPGRADE_PARTS) clm.control
-	sed 's/@extschema@/clm/g' $(UPGRADE_PARTS) > $@
+# (NAME.replace parts name functions that src/upgrade/assemble.sh copies from
+# src/sql as CREATE OR REPLACE: a changed function is defined once)
+UPGRADE_PARTS = $(sort $(wildcard src/upgrade/$(PREVVERSION)--$(EXTVERSION)/*.sql src/upgrade/$(PREVVERSION)--$(EXTVERSION)/*.replace))
+$(UPGRADE): $(UPGRADE_PARTS) $(SQL_PARTS) src/upgrade/assemble.sh clm.control
+	sh src/upgrade/assemble.sh $(UPGRADE_PARTS) > $@.tmp
+	sed 's/@extschema@/clm/g' $@.tmp > $@
+	rm -f $@.tmp
 
 # C unit tests of the numerical core: plain C, no server needed
 UNIT_SRCS   = $(sort $(wildcard test/unit/*.c))
