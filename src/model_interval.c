@@ -388,23 +388,6 @@ clm_expected_spend_interval(PG_FUNCTION_ARGS)
 					 "expected_spend_interval");
 }
 
-/* the checks of clm.clv */
-static void
-iv_check_clv(const ClmModel *m, int32 horizon, double disc, double margin,
-			 double spend, double x, double t_x, double T, const char *fname)
-{
-	clm_require_kind(m, CLM_PRED_CLV, fname);
-	clm_check_customer(m, x, t_x, T);
-	if (horizon < 0 || horizon > 100000)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the clv horizon must be between 0 and 100000 periods")));
-	if (!(disc >= 0) || !isfinite(disc) || !isfinite(margin) || !isfinite(spend))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("discount rate must be >= 0, margin and spend finite")));
-}
-
 PG_FUNCTION_INFO_V1(clm_clv_interval);
 /*
  * clm.clv_interval(model, horizon, discount_rate, margin, spend, x, t_x, T,
@@ -432,7 +415,7 @@ clm_clv_interval(PG_FUNCTION_ARGS)
 				f = margin * spend;
 	int			j;
 
-	iv_check_clv(m, horizon, disc, margin, spend, x, t_x, T, "clv_interval");
+	clm_check_clv(m, horizon, disc, margin, spend, x, t_x, T, "clv_interval");
 	iv_check_level(level);
 	c = iv_cache(fcinfo, m);
 	sp = iv_sigma(c);
@@ -758,7 +741,7 @@ clm_clv_total_trans(PG_FUNCTION_ARGS)
 	t_x = PG_GETARG_FLOAT8(7);
 	T = PG_GETARG_FLOAT8(8);
 	level = iv_agg_level(fcinfo, 9);
-	iv_check_clv(m, horizon, disc, margin, spend, x, t_x, T, fname);
+	clm_check_clv(m, horizon, disc, margin, spend, x, t_x, T, fname);
 	c = iv_cache(fcinfo, m);
 	iv_sigma(c);
 	v = iv_trans_state(fcinfo, c, IV_TAG_CLV, horizon, disc, level, fname, &a);

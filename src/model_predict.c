@@ -320,16 +320,7 @@ clm_clv_sql(PG_FUNCTION_ARGS)
 				t_x = PG_GETARG_FLOAT8(6),
 				T = PG_GETARG_FLOAT8(7);
 
-	require_kind(m, CLM_PRED_CLV, "clv");
-	check_customer(m, x, t_x, T);
-	if (horizon < 0 || horizon > 100000)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the clv horizon must be between 0 and 100000 periods")));
-	if (!(disc >= 0) || !isfinite(disc) || !isfinite(margin) || !isfinite(spend))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("discount rate must be >= 0, margin and spend finite")));
+	clm_check_clv(m, horizon, disc, margin, spend, x, t_x, T, "clv");
 	if (m->kind == CLM_KIND_BGNBD || m->kind == CLM_KIND_MBGNBD)
 	{
 		/*
@@ -480,6 +471,26 @@ void
 clm_check_customer(const ClmModel *m, double x, double t_x, double T)
 {
 	check_customer(m, x, t_x, T);
+}
+
+/*
+ * clm_check_clv: the argument checks of clm.clv, shared by clm.clv_interval
+ * and clm.clv_total (fname names the caller in the kind error)
+ */
+void
+clm_check_clv(const ClmModel *m, int32 horizon, double disc, double margin,
+			  double spend, double x, double t_x, double T, const char *fname)
+{
+	require_kind(m, CLM_PRED_CLV, fname);
+	check_customer(m, x, t_x, T);
+	if (horizon < 0 || horizon > 100000)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the clv horizon must be between 0 and 100000 periods")));
+	if (!(disc >= 0) || !isfinite(disc) || !isfinite(margin) || !isfinite(spend))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("discount rate must be >= 0, margin and spend finite")));
 }
 
 /* clm_check_horizon: check_horizon for model_interval.c */

@@ -156,6 +156,8 @@ extern ClmModel *clm_model_from_fit(int kind, const clm_fit_result *r);
 extern void clm_require_kind(const ClmModel *m, clm_prediction what, const char *fname);
 extern void clm_check_customer(const ClmModel *m, double x, double t_x, double T);
 extern void clm_check_horizon(double t);
+extern void clm_check_clv(const ClmModel *m, int32 horizon, double disc, double margin,
+						  double spend, double x, double t_x, double T, const char *fname);
 
 /* model_value.c: the correlations (NaN when unknown), a copy of format 3 */
 extern void clm_model_corr_get(const ClmModel *m, double *corr);
