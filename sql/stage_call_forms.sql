@@ -59,12 +59,42 @@ SELECT r.customer_id, r.stage, r.expected_gap_days FROM cs, clm.customer_stage_r
 SELECT r.customer_id, r.stage, r.expected_gap_days FROM cs, clm.customer_stage_rows(cs.s, '5') r;
 SELECT r.customer_id, r.stage, r.expected_gap_days FROM cs, clm.customer_stage_rows(cs.s, NULL) r;
 
--- the aggregates, in 0.1's forms (a number; no quoted form).  By hand, g = 5:
--- active 03-01 to 03-06 (6 days), at_risk 03-07 to 03-31 (25), lapsed 04-01
--- to 04-10 (10); default g = 30: at_risk on 04-10 (ratio 2.4)
+-- the aggregates, in 0.1's forms: a number, a quoted number, NULL.  By hand,
+-- g = 5: active 03-01 to 03-06 (6 days), at_risk 03-07 to 03-31 (25), lapsed
+-- 04-01 to 04-10 (10); g = 30 (the default): active on 03-01 (t = 20 <= 50),
+-- at_risk on 04-10 (ratio 2.4)
 SELECT r.* FROM (SELECT clm.stage_transitions(p, '2024-03-01', '2024-04-10') AS m FROM one) s,
        clm.transition_rows(s.m) r;
 SELECT r.* FROM (SELECT clm.stage_transitions(p, '2024-03-01', '2024-04-10', 5) AS m FROM one) s,
        clm.transition_rows(s.m) r;
+SELECT r.* FROM (SELECT clm.stage_transitions(p, '2024-03-01', '2024-04-10', '5') AS m FROM one) s,
+       clm.transition_rows(s.m) r;
+SELECT r.* FROM (SELECT clm.stage_transitions(p, '2024-03-01', '2024-04-10', '30') AS m FROM one) s,
+       clm.transition_rows(s.m) r;
 SELECT r.stage, count(*) AS days FROM (SELECT clm.stage_counts(p, '2024-03-01', '2024-04-10', 5) AS c FROM one) s,
        clm.stage_count_rows(s.c) r WHERE r.customers > 0 GROUP BY 1 ORDER BY 1;
+SELECT r.stage, count(*) AS days FROM (SELECT clm.stage_counts(p, '2024-03-01', '2024-04-10', '5') AS c FROM one) s,
+       clm.stage_count_rows(s.c) r WHERE r.customers > 0 GROUP BY 1 ORDER BY 1;
+SELECT clm.stage_counts(p, '2024-03-01', '2024-04-10', '12.5') = clm.stage_counts(p, '2024-03-01', '2024-04-10', 12.5) AS counts_quoted_as_typed,
+       clm.stage_transitions(p, '2024-03-01', '2024-04-10', '12.5')
+         = clm.stage_transitions(p, '2024-03-01', '2024-04-10', 12.5) AS transitions_quoted_as_typed FROM one;
+-- the further rules given positionally, quoted (the scalar form, as in 0.1)
+SELECT clm.stage_transitions(p, '2024-03-01', '2024-04-10', '5', '2', '30', '2', '4', '8', 'f')
+         = clm.stage_transitions(p, '2024-03-01', '2024-04-10', 5) AS transitions_all_quoted,
+       clm.stage_counts(p, '2024-03-01', '2024-04-10', '5', '2', '30', '2', '4', '8', 'f')
+         = clm.stage_counts(p, '2024-03-01', '2024-04-10', 5) AS counts_all_quoted FROM one;
+-- 0.2's form: a clm.stage_rules value
+SELECT clm.stage_counts(p, '2024-03-01', '2024-04-10', clm.stage_rules(5))
+         = clm.stage_counts(p, '2024-03-01', '2024-04-10', 5) AS counts_rules_form,
+       clm.stage_transitions(p, '2024-03-01', '2024-04-10', clm.stage_rules(5))
+         = clm.stage_transitions(p, '2024-03-01', '2024-04-10', 5) AS transitions_rules_form FROM one;
+-- a text value is read as a number; NULL is 22004 and text that is no number
+-- 22P02, as in 0.1
+SELECT clm.stage_counts(p, '2024-03-01', '2024-04-10', g) = clm.stage_counts(p, '2024-03-01', '2024-04-10', 5) AS text_value
+  FROM one, (VALUES ('5'::text)) v(g);
+\set VERBOSITY sqlstate
+SELECT clm.stage_transitions(p, '2024-03-01', '2024-04-10', NULL) FROM one;
+SELECT clm.stage_counts(p, '2024-03-01', '2024-04-10', NULL) FROM one;
+SELECT clm.stage_transitions(p, '2024-03-01', '2024-04-10', '5 days') FROM one;
+SELECT clm.stage_counts(p, '2024-03-01', '2024-04-10', '(5,2,30,2,4,8,f)') FROM one;
+\set VERBOSITY default

@@ -174,6 +174,21 @@ rules_from_row(FunctionCallInfo fcinfo, int arg, ClmStageRules *r, bool gap_null
 }
 
 /*
+ * The population gap in argument arg (not NULL): a double precision, or the
+ * text of one in the forms that take it quoted (63_stage_quoted.sql: a
+ * literal '30' resolves to them); text that is no number is 22P02, as the
+ * cast of 0.1 made it.
+ */
+static double
+gap_arg(FunctionCallInfo fcinfo, int arg)
+{
+	if (get_fn_expr_argtype(fcinfo->flinfo, arg) == TEXTOID)
+		return DatumGetFloat8(DirectFunctionCall1(float8in,
+												  CStringGetDatum(text_to_cstring(PG_GETARG_TEXT_PP(arg)))));
+	return PG_GETARG_FLOAT8(arg);
+}
+
+/*
  * Read the rules from arguments first .. first+6 (defaults for missing
  * ones), or from one clm.stage_rules value in argument first (the forms that
  * take a rules value), and check them.  With gap_nullable, a NULL population
@@ -217,7 +232,7 @@ rules_read(FunctionCallInfo fcinfo, int first, ClmStageRules *r, bool gap_nullab
 					 errhint("Only population_gap_days may be NULL: it is then computed from the customers.") : 0));
 	gap_given = PG_NARGS() > first && !PG_ARGISNULL(first);
 	if (gap_given)
-		r->population_gap = PG_GETARG_FLOAT8(first);
+		r->population_gap = gap_arg(fcinfo, first);
 	if (PG_NARGS() > first + 1)
 		r->prior_strength = PG_GETARG_FLOAT8(first + 1);
 	if (PG_NARGS() > first + 2)

@@ -8,8 +8,8 @@
 -- precision (a number, or NULL for the scalar form's NULL; anything else is
 -- 22P02, as in 0.1) and call the scalar form.  A typed argument resolves as
 -- before: a number to the scalar form, a clm.stage_rules value to the rules
--- form.  (The aggregates clm.stage_transitions and clm.stage_counts have no
--- such form: there the gap is given as a number, or cast.)
+-- form.  (The aggregates clm.stage_transitions and clm.stage_counts have
+-- such forms too, in 64_stage_quoted_aggregates.sql.)
 -- New in 0.3: src/upgrade/0.2--0.3/20_release_fixes_stage_quoted.sql is a
 -- link to this file.
 

@@ -1,0 +1,1 @@
+../../sql/64_stage_quoted_aggregates.sql
