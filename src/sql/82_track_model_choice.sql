@@ -47,6 +47,44 @@ CREATE POLICY tracked_model_choice_own ON @extschema@.tracked_model_choice
     WITH CHECK (EXISTS (SELECT FROM @extschema@.tracked_source ts WHERE ts.name = tracked_model_choice.source
                            AND pg_catalog.pg_has_role(current_user, pg_catalog.to_regrole(pg_catalog.quote_ident(ts.owner)), 'MEMBER')));
 
+-- The model choice on a table of profiles (column profile), as the rows of
+-- clm.tracked_model_choice for the source src: clm.choose_model's candidates
+-- (holdout the last holdout_weeks weeks before as_of), or, when none can be
+-- chosen (clm.choose_model fails on the data, or chooses none), bgnbd with
+-- status default and the reason.  Records nothing: clm.track_choose_model
+-- records the rows of a tracked source, clm.report_profiles shows them.
+CREATE FUNCTION @extschema@.track_model_choice(src text, profiles regclass, as_of date, holdout_weeks integer)
+    RETURNS SETOF @extschema@.tracked_model_choice LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE  -- clm.choose_model runs queries
+    SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    calibration_end date := as_of - 7 * holdout_weeks;
+    got @extschema@.tracked_model_choice[];
+    err text;
+BEGIN
+    -- the candidates are all collected before any is returned, so that a
+    -- failure returns none of them
+    BEGIN
+        SELECT pg_catalog.array_agg(ROW(src, as_of, calibration_end, pg_catalog.now(), c.model, c.status, c.chosen, c.reason,
+                                        c.holdout_log_likelihood, c.holdout_mae, c.holdout_rmse, c.predicted, c.actual,
+                                        c.bic)::@extschema@.tracked_model_choice)
+          INTO got
+          FROM @extschema@.choose_model(profiles, calibration_end, as_of, 'week') AS c;
+    EXCEPTION WHEN data_exception OR invalid_parameter_value THEN
+        err := SQLERRM;
+    END;
+    IF EXISTS (SELECT FROM pg_catalog.unnest(got) g WHERE g.chosen) THEN
+        RETURN QUERY SELECT * FROM pg_catalog.unnest(got);
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT * FROM pg_catalog.unnest(got) g WHERE g.model <> 'bgnbd';
+    RETURN NEXT ROW(src, as_of, calibration_end, pg_catalog.now(), 'bgnbd', 'default', true,
+                    'bgnbd by default, no choice made: ' || coalesce(err, 'no candidate could be fitted and scored'),
+                    NULL, NULL, NULL, NULL, NULL, NULL)::@extschema@.tracked_model_choice;
+END
+$fn$;
+COMMENT ON FUNCTION @extschema@.track_model_choice(text, regclass, date, integer) IS 'internal: the model choice on a table of profiles (clm.choose_model, holdout the last holdout_weeks weeks before as_of; bgnbd with the reason when none can be chosen) as rows of clm.tracked_model_choice for the source src, recorded nowhere';
+
 -- Runs the model choice of a tracked source at a refit and records it; returns
 -- the chosen model, bgnbd (recorded with the reason) when none can be chosen.
 CREATE FUNCTION @extschema@.track_choose_model(r @extschema@.tracked_source, as_of date)
@@ -54,30 +92,13 @@ CREATE FUNCTION @extschema@.track_choose_model(r @extschema@.tracked_source, as_
     SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
-    weeks integer := coalesce((r.settings->>'model_holdout_weeks')::integer, 26);
-    cal date := as_of - 7 * weeks;
     kind text;
-    err text;
 BEGIN
     DELETE FROM @extschema@.tracked_model_choice c WHERE c.source = r.name;
-    BEGIN
-        INSERT INTO @extschema@.tracked_model_choice
-        SELECT r.name, as_of, cal, pg_catalog.now(), c.model, c.status, c.chosen, c.reason,
-               c.holdout_log_likelihood, c.holdout_mae, c.holdout_rmse, c.predicted, c.actual, c.bic
-          FROM @extschema@.choose_model(pg_catalog.format('%I.profiles', r.target_schema)::pg_catalog.regclass,
-                                        cal, as_of, 'week') AS c;
-    EXCEPTION WHEN data_exception OR invalid_parameter_value THEN
-        err := SQLERRM;
-    END;
+    INSERT INTO @extschema@.tracked_model_choice
+    SELECT * FROM @extschema@.track_model_choice(r.name, pg_catalog.format('%I.profiles', r.target_schema)::pg_catalog.regclass,
+                                                 as_of, coalesce((r.settings->>'model_holdout_weeks')::integer, 26));
     SELECT c.model INTO kind FROM @extschema@.tracked_model_choice c WHERE c.source = r.name AND c.chosen;
-    IF kind IS NULL THEN
-        kind := 'bgnbd';
-        err := coalesce(err, 'no candidate could be fitted and scored');
-        DELETE FROM @extschema@.tracked_model_choice c WHERE c.source = r.name AND c.model = kind;
-        INSERT INTO @extschema@.tracked_model_choice (source, as_of, calibration_end, chosen_at, model, status, chosen, reason)
-        VALUES (r.name, as_of, cal, pg_catalog.now(), kind, 'default', true,
-                'bgnbd by default, no choice made: ' || err);
-    END IF;
     RETURN kind;
 END
 $fn$;

@@ -824,6 +824,19 @@ END
 $fn$;
 COMMENT ON FUNCTION @extschema@.report_top(regclass, integer) IS 'internal: the table of the customers with the highest CLV in clm.report';
 
+-- The sentence of the page's header on a model chosen automatically (the
+-- setting model = 'auto'): the chosen row of the choice (clm.tracked_model_choice),
+-- or NULL if none was recorded.
+CREATE FUNCTION @extschema@.report_model_choice(c @extschema@.tracked_model_choice)
+    RETURNS text LANGUAGE sql STABLE PARALLEL SAFE
+RETURN CASE
+        WHEN c.model IS NULL THEN
+            ' <span id="model-choice" data-model="">Purchase model chosen automatically at each refit (setting model = auto); no choice recorded yet.</span>'
+        ELSE pg_catalog.format(' <span id="model-choice" data-model="%1$s">Purchase model %1$s, chosen automatically (setting model = auto) on the holdout from %3$s to %2$s: %4$s.</span>',
+                               @extschema@.html_escape(c.model), c.as_of, c.calibration_end, @extschema@.html_escape(c.reason))
+    END;
+COMMENT ON FUNCTION @extschema@.report_model_choice(@extschema@.tracked_model_choice) IS 'internal: the sentence of clm.report''s header on the purchase model chosen automatically (setting model = auto), from the chosen row of clm.tracked_model_choice (NULL: none recorded yet)';
+
 -- The page: every section from the given relations.
 CREATE FUNCTION @extschema@.report_render(title text, about text, horizon_weeks integer, time_zone text,
     customers regclass, lifecycle regclass, cohorts regclass, transitions regclass,
@@ -864,6 +877,7 @@ AS $fn$
 DECLARE
     r @extschema@.tracked_source;
     t name;
+    choice @extschema@.tracked_model_choice;
 BEGIN
     IF name IS NULL THEN
         RAISE EXCEPTION 'clm.report: the name of a tracked source is required' USING ERRCODE = '22004',
@@ -871,12 +885,17 @@ BEGIN
     END IF;
     r := @extschema@.track_lookup(name);
     t := r.target_schema;
+    -- model 'auto': the model the last refit chose, and why
+    IF r.settings->>'model' = 'auto' THEN
+        SELECT * INTO choice FROM @extschema@.tracked_model_choice c WHERE c.source = r.name AND c.chosen;
+    END IF;
     RETURN @extschema@.report_render(
         coalesce(title, 'Customer report: ' || name),
-        format('Tracked source <strong>%s</strong> (events of %s), views in schema %s; models refitted %s, views refreshed %s.',
+        format('Tracked source <strong>%s</strong> (events of %s), views in schema %s; models refitted %s, views refreshed %s.%s',
                @extschema@.html_escape(name), @extschema@.html_escape(r.source::text), @extschema@.html_escape(t),
                coalesce(to_char(r.last_refit, 'YYYY-MM-DD HH24:MI TZ'), 'never'),
-               coalesce(to_char(r.last_views_refresh, 'YYYY-MM-DD HH24:MI TZ'), 'never')),
+               coalesce(to_char(r.last_views_refresh, 'YYYY-MM-DD HH24:MI TZ'), 'never'),
+               CASE WHEN r.settings->>'model' = 'auto' THEN @extschema@.report_model_choice(choice) ELSE '' END),
         (r.settings->>'clv_horizon_weeks')::int, r.settings->>'time_zone',
         format('%I.customers', t)::regclass, format('%I.lifecycle_weekly', t)::regclass,
         format('%I.cohort_retention_monthly', t)::regclass, format('%I.stage_transitions', t)::regclass,

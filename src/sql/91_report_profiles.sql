@@ -17,6 +17,7 @@ DECLARE
     r @extschema@.tracked_source;
     clash text;
     html text;
+    choice @extschema@.tracked_model_choice;
 BEGIN
     IF profiles IS NULL THEN
         RAISE EXCEPTION 'clm.report_profiles: the table of profiles is required' USING ERRCODE = '22004';
@@ -56,6 +57,14 @@ BEGIN
     r.name := 'clm.report_profiles';
     r.target_schema := 'pg_temp';
     r.settings := s;
+    -- model 'auto': chosen here as clm.track_refit would (recorded nowhere:
+    -- there is no tracked source), and the chosen model fitted
+    IF s->>'model' = 'auto' THEN
+        SELECT * INTO choice
+          FROM @extschema@.track_model_choice(r.name, 'pg_temp.profiles', d, (s->>'model_holdout_weeks')::integer) c
+         WHERE c.chosen;
+        r.settings := jsonb_set(s, '{model}', to_jsonb(choice.model));
+    END IF;
     PERFORM @extschema@.track_refit(r, d);
     EXECUTE format('CREATE TEMPORARY TABLE clm_report_customers AS %s',
                    @extschema@.track_customers_sql('pg_temp.profiles', 'pg_temp', s));
@@ -80,7 +89,8 @@ BEGIN
                @extschema@.html_escape((SELECT string_agg(format('%s = %s', k, v), ', ' ORDER BY k)
                                           FROM jsonb_each_text(s) e(k, v)
                                          WHERE k IN ('model', 'rfm_map', 'rfm_scores', 'clv_horizon_weeks', 'margin',
-                                                     'annual_discount_rate', 'time_zone')))),
+                                                     'annual_discount_rate', 'time_zone'))))
+            || CASE WHEN s->>'model' = 'auto' THEN @extschema@.report_model_choice(choice) ELSE '' END,
         (s->>'clv_horizon_weeks')::int, s->>'time_zone',
         'pg_temp.clm_report_customers'::regclass, 'pg_temp.clm_report_lifecycle'::regclass,
         'pg_temp.clm_report_cohorts'::regclass, 'pg_temp.clm_report_transitions'::regclass,
