@@ -228,6 +228,7 @@ DECLARE
     old_tz text := current_setting('TimeZone');
     rules jsonb;
     who text;
+    fit_as_of date;
     n bigint;
 BEGIN
     SELECT * INTO c FROM @extschema@.tracked_contacts tc WHERE tc.name = r.name;
@@ -242,6 +243,10 @@ BEGIN
         PERFORM @extschema@.contact_state_update(r, NULL);
         all_rows := true;
     END IF;
+    -- the as-of day of the fit, a parameter of the statements below: joined
+    -- as the table clm_fit (never analysed), it made the planner read all
+    -- the messages through their index
+    EXECUTE format('SELECT as_of FROM %I.clm_fit', t) INTO fit_as_of;
     SELECT rs.rules INTO rules FROM @extschema@.contact_rule_set rs WHERE rs.name = c.rule_set;
     IF NOT FOUND THEN
         RAISE WARNING 'clm: the contact rule set "%" of tracked source "%" does not exist: contactable_from is NULL',
@@ -253,11 +258,11 @@ BEGIN
         EXECUTE format($q$
 INSERT INTO %1$I.contact_population (dimension, value, messages, responses)
 SELECT k.dimension, k.value, pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE m.responded)
-  FROM %1$I.contacts m CROSS JOIN %1$I.clm_fit f,
+  FROM %1$I.contacts m,
        LATERAL (VALUES ('channel', m.channel),
                        ('hour', pg_catalog.date_part('hour', m.sent_at)::int::text)) k(dimension, value)
- WHERE m.sent_day <= f.as_of AND m.responded IS NOT NULL AND k.value IS NOT NULL
- GROUP BY 1, 2$q$, t);
+ WHERE m.sent_day <= $1 AND m.responded IS NOT NULL AND k.value IS NOT NULL
+ GROUP BY 1, 2$q$, t) USING fit_as_of;
         who := format('SELECT customer_id FROM %I.customers', t);
     ELSE
         who := format('SELECT customer_id FROM %1$I.contact_state WHERE changed_at = pg_catalog.now()
@@ -283,11 +288,10 @@ pop AS (SELECT p.dimension, p.value, p.responses::float8 / p.messages AS p FROM 
 own AS (
     SELECT m.customer_id, k.dimension, k.value, pg_catalog.count(*) AS n,
            pg_catalog.count(*) FILTER (WHERE m.responded) AS r
-      FROM %1$I.contacts m CROSS JOIN %1$I.clm_fit f,
+      FROM %1$I.contacts m,
            LATERAL (VALUES ('channel', m.channel),
                            ('hour', pg_catalog.date_part('hour', m.sent_at)::int::text)) k(dimension, value)
-     WHERE m.customer_id IN (SELECT customer_id FROM who)
-       AND m.sent_day <= f.as_of AND m.responded IS NOT NULL AND k.value IS NOT NULL
+     WHERE %4$s m.sent_day <= $2 AND m.responded IS NOT NULL AND k.value IS NOT NULL
      GROUP BY 1, 2, 3),
 popa AS (
     SELECT pg_catalog.array_agg(p.value) FILTER (WHERE p.dimension = 'channel') AS cv,
@@ -322,8 +326,10 @@ upd AS (
      WHERE c.customer_id = s.customer_id
     RETURNING 1)
 SELECT count(*) FROM upd$q$,
-        t, who, @extschema@.contact_blocks_sql('s.best_channel', '''message''', 'c.as_of'))
-        INTO n USING rules;
+        t, who, @extschema@.contact_blocks_sql('s.best_channel', '''message''', 'c.as_of'),
+        -- (every customer: all the messages, read in one pass, not customer by customer)
+        CASE WHEN all_rows THEN '' ELSE 'm.customer_id IN (SELECT customer_id FROM who) AND' END)
+        INTO n USING rules, fit_as_of;
     PERFORM set_config('TimeZone', old_tz, true);
     RETURN n;
 END
