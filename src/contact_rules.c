@@ -1,9 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * contact_rules.c
- *	  clm.contact_blocks: the contact rules of a rule set (clm.contact_rule_set)
- *	  applied to one customer's stored contact state, as a comparison of stored
- *	  values: no scan of the messages.
+ *	  The contact rules of a rule set (clm.contact_rule_set) applied to one
+ *	  customer's stored contact state, as a comparison of stored values: no
+ *	  scan of the messages; and clm.contact_blocks, which applies them to one
+ *	  customer given as SQL arguments (clm.contactable applies them to every
+ *	  customer, src/contact_scan.c).
  *
  * A tracked source with contacts keeps, per customer, the days of its
  * messages (latest first), their channels and responses (<target>.contact_state,
@@ -37,41 +39,26 @@
  */
 #include "postgres.h"
 
-#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
-#include "datatype/timestamp.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/array.h"
-#include <math.h>
 #include "utils/builtins.h"
 #include "utils/date.h"
-#include "utils/lsyscache.h"
-#include "utils/varlena.h"
 
 #include "compat.h"
+#include "contact.h"
 
 PG_FUNCTION_INFO_V1(clm_contact_blocks);
 
-/* the longest window and quiet period a rule set may name (clm.contact_rules_check) */
-#define CONTACT_MAX_DAYS 3650
-#define CONTACT_MAX_CAP 1000000
-
-/* A one-dimensional array argument, deconstructed (n = 0 for NULL). */
-typedef struct ContactArray
-{
-	int			n;
-	Datum	   *values;
-	bool	   *nulls;
-} ContactArray;
-
 /*
- * What one call site keeps across rows (in fn_extra): the result's tuple
- * descriptor, and the caps as last deconstructed and checked, with copies of
- * the three array arguments they came from (a query passes the same rule set
- * on every row: compared byte for byte, they are deconstructed once).
+ * What one call site of clm.contact_blocks keeps across rows (in fn_extra):
+ * the result's tuple descriptor, and the caps as last deconstructed and
+ * checked, with copies of the three array arguments they came from (a query
+ * passes the same rule set on every row: compared byte for byte, they are
+ * deconstructed once).
  */
 typedef struct ContactCache
 {
@@ -79,14 +66,6 @@ typedef struct ContactCache
 	struct varlena *raw[3];		/* cap_channels, cap_days, cap_max; NULL: none yet */
 	ContactArray caps[3];
 } ContactCache;
-
-/* The answer being built: the first blocking rule's reason, the last day blocked. */
-typedef struct ContactAnswer
-{
-	char	   *reason;			/* NULL: nothing blocks (yet) */
-	bool		never;			/* a stage rule blocks */
-	DateADT		until;			/* the latest day a time rule stops blocking */
-} ContactAnswer;
 
 /* Records a blocking rule (until: DATEVAL_NOEND for a stage rule); reason made only if first. */
 #define CONTACT_BLOCK(ans, u, ...) \
@@ -99,36 +78,330 @@ typedef struct ContactAnswer
 			(ans)->until = (u); \
 	} while (0)
 
-/* Deconstructs argument argno, a one-dimensional array of elmtype or NULL. */
-static void
-contact_array_arg(FunctionCallInfo fcinfo, int argno, Oid elmtype, const char *what,
-				  ContactArray *out)
+/* The kind of message named kind, or error 22023. */
+ContactKind
+contact_kind(const char *fn, const char *kind)
 {
-	ArrayType  *a;
+	if (strcmp(kind, "message") == 0)
+		return CONTACT_MESSAGE;
+	if (strcmp(kind, "promotion") == 0)
+		return CONTACT_PROMOTION;
+	if (strcmp(kind, "winback") == 0)
+		return CONTACT_WINBACK;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s: unknown kind \"%s\"", fn, kind),
+			 errhint("The kinds are message, promotion and winback.")));
+	return CONTACT_MESSAGE;		/* keep the compiler quiet */
+}
+
+/*
+ * The number of elements of a one-dimensional array of elmtype (0: NULL or
+ * empty), or an error if it is of another type or has more dimensions.
+ */
+int
+contact_array_length(const char *fn, const char *what, ArrayType *a, Oid elmtype)
+{
+	if (a == NULL)
+		return 0;
+	if (ARR_ELEMTYPE(a) != elmtype)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("%s: %s has elements of the wrong type", fn, what)));
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: %s must be a one-dimensional array", fn, what)));
+	if (ARR_NDIM(a) == 0)
+		return 0;
+	return ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+}
+
+/*
+ * Deconstructs a one-dimensional array of elmtype (date, bool, text, int4,
+ * int8 or float8; NULL a: none) into out, growing out's room in room when it
+ * is too small (room NULL: new room in the current context).  The values of
+ * a by-reference type point into a.
+ */
+void
+contact_unpack(const char *fn, const char *what, ArrayType *a, Oid elmtype,
+			   ContactArray *out, MemoryContext room)
+{
 	int16		typlen = elmtype == TEXTOID ? -1 : elmtype == BOOLOID ? 1 :
 		(elmtype == INT8OID || elmtype == FLOAT8OID) ? 8 : 4;
 	bool		typbyval = elmtype == TEXTOID ? false :
 		(elmtype == INT8OID || elmtype == FLOAT8OID) ? FLOAT8PASSBYVAL : true;
 	char		typalign = elmtype == BOOLOID ? TYPALIGN_CHAR :
 		(elmtype == INT8OID || elmtype == FLOAT8OID) ? TYPALIGN_DOUBLE : TYPALIGN_INT;
+	char	   *p;
+	bits8	   *bitmap;
+	int			bitmask = 1;
+	int			n,
+				i;
 
 	out->n = 0;
-	out->values = NULL;
-	out->nulls = NULL;
-	if (PG_ARGISNULL(argno))
+	if (room == NULL)
+		out->size = 0;
+	n = contact_array_length(fn, what, a, elmtype);
+	if (n == 0)
 		return;
-	a = PG_GETARG_ARRAYTYPE_P(argno);
-	if (ARR_ELEMTYPE(a) != elmtype)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("clm.contact_blocks: %s has elements of the wrong type", what)));
-	if (ARR_NDIM(a) > 1)
+	if (n > out->size)
+	{
+		MemoryContext old = MemoryContextSwitchTo(room ? room : CurrentMemoryContext);
+		int			size = Max(n, 2 * out->size);
+
+		if (room != NULL && out->size > 0)
+		{
+			pfree(out->values);
+			pfree(out->nulls);
+		}
+		out->values = palloc(size * sizeof(Datum));
+		out->nulls = palloc(size * sizeof(bool));
+		out->size = size;
+		MemoryContextSwitchTo(old);
+	}
+	p = ARR_DATA_PTR(a);
+	bitmap = ARR_NULLBITMAP(a);
+	if (bitmap == NULL && elmtype == DATEOID)
+	{
+		/* the days of the messages: no NULL, a plain C array */
+		const DateADT *d = (const DateADT *) p;
+
+		for (i = 0; i < n; i++)
+		{
+			out->values[i] = DateADTGetDatum(d[i]);
+			out->nulls[i] = false;
+		}
+		out->n = n;
+		return;
+	}
+	/* as deconstruct_array(), into the room at hand */
+	for (i = 0; i < n; i++)
+	{
+		if (bitmap && (*bitmap & bitmask) == 0)
+		{
+			out->values[i] = (Datum) 0;
+			out->nulls[i] = true;
+		}
+		else
+		{
+			out->values[i] = fetch_att(p, typbyval, typlen);
+			out->nulls[i] = false;
+			p = att_addlength_pointer(p, typlen, p);
+			p = (char *) att_align_nominal(p, typalign);
+		}
+		if (bitmap)
+		{
+			bitmask <<= 1;
+			if (bitmask == 0x100)
+			{
+				bitmap++;
+				bitmask = 1;
+			}
+		}
+	}
+	out->n = n;
+}
+
+/* Checks the caps of a rule set: as many days and maxima as channels, each in range. */
+void
+contact_check_caps(const char *fn, ContactRules *rules)
+{
+	ContactArray *d = &rules->cap_days;
+	ContactArray *m = &rules->cap_max;
+	int			i;
+
+	if (d->n != rules->cap_ch.n || m->n != rules->cap_ch.n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("clm.contact_blocks: %s must be a one-dimensional array", what)));
-	if (ARR_NDIM(a) == 0)
-		return;
-	deconstruct_array(a, elmtype, typlen, typbyval, typalign, &out->values, &out->nulls, &out->n);
+				 errmsg("%s: cap_channels, cap_days and cap_max must have the same length", fn)));
+	for (i = 0; i < rules->cap_ch.n; i++)
+	{
+		if (d->nulls[i] || m->nulls[i]
+			|| DatumGetInt32(d->values[i]) < 1 || DatumGetInt32(d->values[i]) > CONTACT_MAX_DAYS
+			|| DatumGetInt32(m->values[i]) < 1 || DatumGetInt32(m->values[i]) > CONTACT_MAX_CAP)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: a cap's days must be from 1 to %d and its max from 1 to %d",
+							fn, CONTACT_MAX_DAYS, CONTACT_MAX_CAP)));
+	}
+}
+
+/*
+ * Checks one customer's messages: three parallel arrays, the days finite,
+ * not NULL, and latest first.
+ */
+void
+contact_check_messages(const char *fn, const ContactState *st)
+{
+	int			i;
+
+	if (st->chans.n != st->days.n || st->resp.n != st->days.n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s: sent_days, channels and responded must have the same length", fn)));
+	for (i = 0; i < st->days.n; i++)
+	{
+		DateADT		d;
+
+		if (st->days.nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("%s: sent_days must not contain NULL", fn)));
+		d = DatumGetDateADT(st->days.values[i]);
+		if (DATE_NOT_FINITE(d))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: sent_days must be finite", fn)));
+		if (i > 0 && d > DatumGetDateADT(st->days.values[i - 1]))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s: sent_days must be sorted latest first", fn)));
+	}
+}
+
+/* A date plus a number of days (at most CONTACT_MAX_DAYS), or error 22008 out of range. */
+static DateADT
+contact_add_days(const char *fn, DateADT d, int days)
+{
+	int64		r = (int64) d + days;
+
+	if (!IS_VALID_DATE(r))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("%s: date out of range", fn)));
+	return (DateADT) r;
+}
+
+/* A date as text, in the session's DateStyle (as format('%s', d) writes it). */
+static char *
+contact_date_text(DateADT d)
+{
+	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
+}
+
+/*
+ * Whether text datum t, an array element (never toasted: arrays hold their
+ * elements plain), equals the len bytes at s.
+ */
+static inline bool
+contact_text_eq(Datum t, const char *s, size_t len)
+{
+	const char *x = DatumGetPointer(t);
+
+	return VARSIZE_ANY_EXHDR(x) == len && memcmp(VARDATA_ANY(x), s, len) == 0;
+}
+
+/*
+ * Applies a rule set to one customer's state (messages checked by
+ * contact_check_messages) for a message of kind on channel on day at (finite,
+ * as the last purchase): the rules in the order of the file's head comment,
+ * the first that blocks is the reason.  Reasons are allocated in the current
+ * context.  fn names the caller in errors.
+ */
+void
+contact_evaluate(const ContactRules *rules, const ContactState *st, const char *channel,
+				 ContactKind kind, DateADT at, ContactAnswer *ans, const char *fn)
+{
+	const ContactArray *days = &st->days;
+	const ContactArray *chans = &st->chans;
+	const ContactArray *resp = &st->resp;
+	size_t		chlen = strlen(channel);
+	int			i;
+
+	ans->reason = NULL;
+	ans->never = false;
+	ans->until = at;
+
+	/* stage rules: churned and unresponsive on the channel */
+	if (rules->unresp > 0 && st->stage != NULL && strcmp(st->stage, "churned") == 0)
+	{
+		int			seen = 0;
+		bool		answered = false;
+
+		for (i = 0; i < days->n && seen < rules->unresp; i++)
+		{
+			if (chans->nulls[i] || resp->nulls[i] || !contact_text_eq(chans->values[i], channel, chlen))
+				continue;
+			seen++;
+			answered = answered || DatumGetBool(resp->values[i]);
+		}
+		if (seen == rules->unresp && !answered)
+			CONTACT_BLOCK(ans, DATEVAL_NOEND, "churned and no response to the last %d messages on %s",
+						  rules->unresp, channel);
+	}
+	/* win-back only to the listed stages */
+	if (kind == CONTACT_WINBACK && rules->has_winback)
+	{
+		bool		listed = false;
+
+		for (i = 0; i < rules->winback.n && !listed; i++)
+			listed = !rules->winback.nulls[i] && st->stage != NULL
+				&& contact_text_eq(rules->winback.values[i], st->stage, strlen(st->stage));
+		if (!listed)
+		{
+			StringInfoData names;
+
+			initStringInfo(&names);
+			for (i = 0; i < rules->winback.n; i++)
+			{
+				if (rules->winback.nulls[i])
+					continue;
+				if (names.len > 0)
+					appendStringInfoString(&names, ", ");
+				appendStringInfoString(&names, TextDatumGetCString(rules->winback.values[i]));
+			}
+			CONTACT_BLOCK(ans, DATEVAL_NOEND, "win-back only to %s customers, not %s",
+						  names.data, st->stage ? st->stage : "");
+		}
+	}
+	/* quiet periods after the last purchase */
+	if (rules->quiet >= 0 && st->has_purchase
+		&& contact_add_days(fn, st->last_purchase, rules->quiet) > at)
+		CONTACT_BLOCK(ans, contact_add_days(fn, st->last_purchase, rules->quiet),
+					  "quiet period: %d days after the purchase of %s",
+					  rules->quiet, contact_date_text(st->last_purchase));
+	if (rules->promo >= 0 && st->has_purchase && kind == CONTACT_PROMOTION
+		&& contact_add_days(fn, st->last_purchase, rules->promo) > at)
+		CONTACT_BLOCK(ans, contact_add_days(fn, st->last_purchase, rules->promo),
+					  "no promotion within %d days after the purchase of %s",
+					  rules->promo, contact_date_text(st->last_purchase));
+	/* caps: the m-th latest message on the cap's channel(s) */
+	for (i = 0; i < rules->cap_ch.n; i++)
+	{
+		int			d = DatumGetInt32(rules->cap_days.values[i]);
+		int			m = DatumGetInt32(rules->cap_max.values[i]);
+		bool		all = rules->cap_ch.nulls[i];
+		int			seen = 0;
+		int			j;
+
+		if (!all && !contact_text_eq(rules->cap_ch.values[i], channel, chlen))
+			continue;
+		for (j = 0; j < days->n; j++)
+		{
+			if (!all && (chans->nulls[j] || !contact_text_eq(chans->values[j], channel, chlen)))
+				continue;
+			if (++seen == m)
+				break;
+		}
+		if (seen == m)
+		{
+			DateADT		frees = contact_add_days(fn, DatumGetDateADT(days->values[j]), d);
+
+			if (frees > at)
+				CONTACT_BLOCK(ans, frees, "cap: %d per %d days on %s", m, d,
+							  all ? "all channels" : channel);
+		}
+	}
+}
+
+/* Deconstructs argument argno, a one-dimensional array of elmtype or NULL. */
+void
+contact_array_arg(FunctionCallInfo fcinfo, int argno, Oid elmtype, const char *fn,
+				  const char *what, ContactArray *out)
+{
+	contact_unpack(fn, what, PG_ARGISNULL(argno) ? NULL : PG_GETARG_ARRAYTYPE_P(argno),
+				   elmtype, out, NULL);
 }
 
 /* An int4 argument that must lie in lo..hi, or -1 when NULL (the rule is absent). */
@@ -147,51 +420,19 @@ contact_int_arg(FunctionCallInfo fcinfo, int argno, int lo, int hi, const char *
 	return v;
 }
 
-/* A date plus a number of days (at most CONTACT_MAX_DAYS), or error 22008 out of range. */
-static DateADT
-contact_add_days(DateADT d, int days)
-{
-	int64		r = (int64) d + days;
-
-	if (!IS_VALID_DATE(r))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
-				 errmsg("clm.contact_blocks: date out of range")));
-	return (DateADT) r;
-}
-
-/* A date as text, in the session's DateStyle (as format('%s', d) writes it). */
-static char *
-contact_date_text(DateADT d)
-{
-	return DatumGetCString(DirectFunctionCall1(date_out, DateADTGetDatum(d)));
-}
-
-/* Whether text datum t equals the C string s. */
-static bool
-contact_text_eq(Datum t, const char *s)
-{
-	text	   *x = DatumGetTextPP(t);
-	size_t		len = strlen(s);
-
-	return VARSIZE_ANY_EXHDR(x) == len && memcmp(VARDATA_ANY(x), s, len) == 0;
-}
-
 /*
- * The caps (arguments 8, 9, 10), deconstructed and checked, from the cache
- * when the arguments are those of the previous row.
+ * The caps (arguments 8, 9, 10) of clm.contact_blocks, deconstructed and
+ * checked into rules, from the cache when the arguments are those of the
+ * previous row.
  */
 static void
-contact_caps(FunctionCallInfo fcinfo, ContactCache *cache, ContactArray *cap_ch,
-			 ContactArray *cap_days, ContactArray *cap_max)
+contact_caps(FunctionCallInfo fcinfo, ContactCache *cache, ContactRules *rules)
 {
 	static const Oid types[3] = {TEXTOID, INT4OID, INT4OID};
 	static const char *const names[3] = {"cap_channels", "cap_days", "cap_max"};
 	struct varlena *arg[3];
 	bool		same = true;
-	MemoryContext old;
-	int			k,
-				i;
+	int			k;
 
 	for (k = 0; k < 3; k++)
 	{
@@ -204,9 +445,9 @@ contact_caps(FunctionCallInfo fcinfo, ContactCache *cache, ContactArray *cap_ch,
 	{
 		/* deconstructed into the call's memory, where they stay until the next change */
 		struct varlena *copy[3];
+		MemoryContext old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 
 		/* forgotten until the new ones pass every check */
-		old = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		for (k = 0; k < 3; k++)
 		{
 			cache->raw[k] = NULL;
@@ -218,49 +459,19 @@ contact_caps(FunctionCallInfo fcinfo, ContactCache *cache, ContactArray *cap_ch,
 			}
 		}
 		for (k = 0; k < 3; k++)
-		{
-			ArrayType  *a = (ArrayType *) copy[k];
-
-			cache->caps[k].n = 0;
-			if (a == NULL)
-				continue;
-			if (ARR_ELEMTYPE(a) != types[k])
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("clm.contact_blocks: %s has elements of the wrong type", names[k])));
-			if (ARR_NDIM(a) > 1)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("clm.contact_blocks: %s must be a one-dimensional array", names[k])));
-			if (ARR_NDIM(a) == 1)
-				deconstruct_array(a, types[k], types[k] == TEXTOID ? -1 : 4, types[k] != TEXTOID,
-								  TYPALIGN_INT, &cache->caps[k].values, &cache->caps[k].nulls,
-								  &cache->caps[k].n);
-		}
+			contact_unpack("clm.contact_blocks", names[k], (ArrayType *) copy[k], types[k],
+						   &cache->caps[k], NULL);
 		MemoryContextSwitchTo(old);
-		if (cache->caps[1].n != cache->caps[0].n || cache->caps[2].n != cache->caps[0].n)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("clm.contact_blocks: cap_channels, cap_days and cap_max must have the same length")));
-		for (i = 0; i < cache->caps[0].n; i++)
-		{
-			ContactArray *d = &cache->caps[1];
-			ContactArray *m = &cache->caps[2];
-
-			if (d->nulls[i] || m->nulls[i]
-				|| DatumGetInt32(d->values[i]) < 1 || DatumGetInt32(d->values[i]) > CONTACT_MAX_DAYS
-				|| DatumGetInt32(m->values[i]) < 1 || DatumGetInt32(m->values[i]) > CONTACT_MAX_CAP)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("clm.contact_blocks: a cap's days must be from 1 to %d and its max from 1 to %d",
-								CONTACT_MAX_DAYS, CONTACT_MAX_CAP)));
-		}
+		rules->cap_ch = cache->caps[0];
+		rules->cap_days = cache->caps[1];
+		rules->cap_max = cache->caps[2];
+		contact_check_caps("clm.contact_blocks", rules);
 		for (k = 0; k < 3; k++)
 			cache->raw[k] = copy[k];
 	}
-	*cap_ch = cache->caps[0];
-	*cap_days = cache->caps[1];
-	*cap_max = cache->caps[2];
+	rules->cap_ch = cache->caps[0];
+	rules->cap_days = cache->caps[1];
+	rules->cap_max = cache->caps[2];
 }
 
 /*
@@ -280,69 +491,35 @@ contact_caps(FunctionCallInfo fcinfo, ContactCache *cache, ContactArray *cap_ch,
 Datum
 clm_contact_blocks(PG_FUNCTION_ARGS)
 {
-	ContactArray days,
-				chans,
-				resp,
-				cap_ch,
-				cap_days,
-				cap_max,
-				winback;
+	const char *fn = "clm.contact_blocks";
+	ContactState st;
+	ContactRules rules;
+	ContactKind kind;
 	char	   *channel;
-	char	   *kind;
 	DateADT		at;
-	bool		has_purchase = !PG_ARGISNULL(4);
-	DateADT		last_purchase = has_purchase ? PG_GETARG_DATEADT(4) : 0;
-	char	   *stage = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
-	int			quiet,
-				promo,
-				unresp;
 	ContactAnswer ans;
 	ContactCache *cache = (ContactCache *) fcinfo->flinfo->fn_extra;
 	Datum		values[3];
 	bool		nulls[3] = {false, false, false};
-	int			i;
 
+	st.has_purchase = !PG_ARGISNULL(4);
+	st.last_purchase = st.has_purchase ? PG_GETARG_DATEADT(4) : 0;
+	st.stage = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
 	if (PG_ARGISNULL(5) || PG_ARGISNULL(6) || PG_ARGISNULL(7))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("clm.contact_blocks: channel, kind and at must not be NULL")));
 	channel = text_to_cstring(PG_GETARG_TEXT_PP(5));
-	kind = text_to_cstring(PG_GETARG_TEXT_PP(6));
+	kind = contact_kind(fn, text_to_cstring(PG_GETARG_TEXT_PP(6)));
 	at = PG_GETARG_DATEADT(7);
-	if (strcmp(kind, "message") != 0 && strcmp(kind, "promotion") != 0 && strcmp(kind, "winback") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("clm.contact_blocks: unknown kind \"%s\"", kind),
-				 errhint("The kinds are message, promotion and winback.")));
-	if (DATE_NOT_FINITE(at) || (has_purchase && DATE_NOT_FINITE(last_purchase)))
+	if (DATE_NOT_FINITE(at) || (st.has_purchase && DATE_NOT_FINITE(st.last_purchase)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("clm.contact_blocks: at and last_purchase must be finite dates")));
-	contact_array_arg(fcinfo, 0, DATEOID, "sent_days", &days);
-	contact_array_arg(fcinfo, 1, TEXTOID, "channels", &chans);
-	contact_array_arg(fcinfo, 2, BOOLOID, "responded", &resp);
-	if (chans.n != days.n || resp.n != days.n)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("clm.contact_blocks: sent_days, channels and responded must have the same length")));
-	for (i = 0; i < days.n; i++)
-	{
-		DateADT		d;
-
-		if (days.nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("clm.contact_blocks: sent_days must not contain NULL")));
-		d = DatumGetDateADT(days.values[i]);
-		if (DATE_NOT_FINITE(d))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("clm.contact_blocks: sent_days must be finite")));
-		if (i > 0 && d > DatumGetDateADT(days.values[i - 1]))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("clm.contact_blocks: sent_days must be sorted latest first")));
-	}
+	contact_array_arg(fcinfo, 0, DATEOID, fn, "sent_days", &st.days);
+	contact_array_arg(fcinfo, 1, TEXTOID, fn, "channels", &st.chans);
+	contact_array_arg(fcinfo, 2, BOOLOID, fn, "responded", &st.resp);
+	contact_check_messages(fn, &st);
 
 	if (cache == NULL)
 	{
@@ -359,92 +536,14 @@ clm_contact_blocks(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 		fcinfo->flinfo->fn_extra = cache;
 	}
-	contact_caps(fcinfo, cache, &cap_ch, &cap_days, &cap_max);
-	quiet = contact_int_arg(fcinfo, 11, 0, CONTACT_MAX_DAYS, "quiet_days");
-	promo = contact_int_arg(fcinfo, 12, 0, CONTACT_MAX_DAYS, "promotion_quiet_days");
-	contact_array_arg(fcinfo, 13, TEXTOID, "winback_stages", &winback);
-	unresp = contact_int_arg(fcinfo, 14, 1, CONTACT_MAX_DAYS, "churned_unresponsive");
+	contact_caps(fcinfo, cache, &rules);
+	rules.quiet = contact_int_arg(fcinfo, 11, 0, CONTACT_MAX_DAYS, "quiet_days");
+	rules.promo = contact_int_arg(fcinfo, 12, 0, CONTACT_MAX_DAYS, "promotion_quiet_days");
+	rules.has_winback = !PG_ARGISNULL(13);
+	contact_array_arg(fcinfo, 13, TEXTOID, fn, "winback_stages", &rules.winback);
+	rules.unresp = contact_int_arg(fcinfo, 14, 1, CONTACT_MAX_DAYS, "churned_unresponsive");
 
-	ans.reason = NULL;
-	ans.never = false;
-	ans.until = at;
-
-	/* stage rules: churned and unresponsive on the channel */
-	if (unresp > 0 && stage != NULL && strcmp(stage, "churned") == 0)
-	{
-		int			seen = 0;
-		bool		answered = false;
-
-		for (i = 0; i < days.n && seen < unresp; i++)
-		{
-			if (chans.nulls[i] || resp.nulls[i] || !contact_text_eq(chans.values[i], channel))
-				continue;
-			seen++;
-			answered = answered || DatumGetBool(resp.values[i]);
-		}
-		if (seen == unresp && !answered)
-			CONTACT_BLOCK(&ans, DATEVAL_NOEND, "churned and no response to the last %d messages on %s",
-						  unresp, channel);
-	}
-	/* win-back only to the listed stages */
-	if (strcmp(kind, "winback") == 0 && !PG_ARGISNULL(13))
-	{
-		bool		listed = false;
-		StringInfoData names;
-
-		initStringInfo(&names);
-		for (i = 0; i < winback.n; i++)
-		{
-			if (winback.nulls[i])
-				continue;
-			if (stage != NULL && contact_text_eq(winback.values[i], stage))
-				listed = true;
-			if (names.len > 0)
-				appendStringInfoString(&names, ", ");
-			appendStringInfoString(&names, TextDatumGetCString(winback.values[i]));
-		}
-		if (!listed)
-			CONTACT_BLOCK(&ans, DATEVAL_NOEND, "win-back only to %s customers, not %s",
-						  names.data, stage ? stage : "");
-	}
-	/* quiet periods after the last purchase */
-	if (quiet >= 0 && has_purchase && contact_add_days(last_purchase, quiet) > at)
-		CONTACT_BLOCK(&ans, contact_add_days(last_purchase, quiet),
-					  "quiet period: %d days after the purchase of %s",
-					  quiet, contact_date_text(last_purchase));
-	if (promo >= 0 && has_purchase && strcmp(kind, "promotion") == 0
-		&& contact_add_days(last_purchase, promo) > at)
-		CONTACT_BLOCK(&ans, contact_add_days(last_purchase, promo),
-					  "no promotion within %d days after the purchase of %s",
-					  promo, contact_date_text(last_purchase));
-	/* caps: the m-th latest message on the cap's channel(s) */
-	for (i = 0; i < cap_ch.n; i++)
-	{
-		int			d = DatumGetInt32(cap_days.values[i]);
-		int			m = DatumGetInt32(cap_max.values[i]);
-		bool		all = cap_ch.nulls[i];
-		int			seen = 0;
-		int			j;
-
-		if (!all && !contact_text_eq(cap_ch.values[i], channel))
-			continue;
-		CHECK_FOR_INTERRUPTS();
-		for (j = 0; j < days.n; j++)
-		{
-			if (!all && (chans.nulls[j] || !contact_text_eq(chans.values[j], channel)))
-				continue;
-			if (++seen == m)
-				break;
-		}
-		if (seen == m)
-		{
-			DateADT		frees = contact_add_days(DatumGetDateADT(days.values[j]), d);
-
-			if (frees > at)
-				CONTACT_BLOCK(&ans, frees, "cap: %d per %d days on %s", m, d,
-							  all ? "all channels" : channel);
-		}
-	}
+	contact_evaluate(&rules, &st, channel, kind, at, &ans, fn);
 
 	values[0] = BoolGetDatum(ans.reason == NULL);
 	values[1] = CStringGetTextDatum(ans.reason ? ans.reason : "ok");
@@ -453,107 +552,4 @@ clm_contact_blocks(PG_FUNCTION_ARGS)
 	else
 		values[2] = DateADTGetDatum(ans.until);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(cache->tupdesc, values, nulls)));
-}
-
-/*
- * clm.contact_best_value(own_values text[], own_messages bigint[],
- *	   own_responses bigint[], pop_values text[], pop_rates float8[],
- *	   numeric_order boolean) returns text
- *
- * The customer's best value of one dimension (channel, hour): among the
- * population's values, the one with the highest response rate shrunk toward
- * the population's with a prior of 5 messages,
- *
- *	   (r + 5 p) / (n + 5)
- *
- * n and r the customer's messages and responses with that value (0 if the
- * value is not among own_values), p the population's rate; ties go to the
- * smallest value (as integers when numeric_order, else in the database's
- * collation).  NULL when the population has no value.  One pass over the
- * population's values, each looked up among the customer's few own values:
- * no join of every customer with every value.
- */
-PG_FUNCTION_INFO_V1(clm_contact_best_value);
-
-Datum
-clm_contact_best_value(PG_FUNCTION_ARGS)
-{
-	ContactArray ov,
-				on,
-				orr,
-				pv,
-				pr;
-	bool		numeric_order = PG_ARGISNULL(5) ? false : PG_GETARG_BOOL(5);
-	int			best = -1;
-	double		best_rate = 0;
-	int			i,
-				j;
-
-	contact_array_arg(fcinfo, 0, TEXTOID, "own_values", &ov);
-	contact_array_arg(fcinfo, 1, INT8OID, "own_messages", &on);
-	contact_array_arg(fcinfo, 2, INT8OID, "own_responses", &orr);
-	contact_array_arg(fcinfo, 3, TEXTOID, "pop_values", &pv);
-	contact_array_arg(fcinfo, 4, FLOAT8OID, "pop_rates", &pr);
-	if (on.n != ov.n || orr.n != ov.n || pr.n != pv.n)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("clm.contact_best_value: the own arrays, and the population's, must have the same lengths")));
-	for (i = 0; i < pv.n; i++)
-	{
-		double		p,
-					n = 0,
-					r = 0,
-					rate;
-		text	   *v;
-
-		if (pv.nulls[i] || pr.nulls[i])
-			continue;
-		p = DatumGetFloat8(pr.values[i]);
-		if (isnan(p) || p < 0 || p > 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("clm.contact_best_value: a population rate must be from 0 to 1")));
-		v = DatumGetTextPP(pv.values[i]);
-		for (j = 0; j < ov.n; j++)
-		{
-			text	   *o;
-
-			if (ov.nulls[j] || on.nulls[j] || orr.nulls[j])
-				continue;
-			o = DatumGetTextPP(ov.values[j]);
-			if (VARSIZE_ANY_EXHDR(o) == VARSIZE_ANY_EXHDR(v)
-				&& memcmp(VARDATA_ANY(o), VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v)) == 0)
-			{
-				n = (double) DatumGetInt64(on.values[j]);
-				r = (double) DatumGetInt64(orr.values[j]);
-				if (n < 0 || r < 0 || r > n)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("clm.contact_best_value: responses must be from 0 to the messages")));
-				break;
-			}
-		}
-		rate = (r + 5 * p) / (n + 5);
-		if (best >= 0 && rate == best_rate)
-		{
-			text	   *b = DatumGetTextPP(pv.values[best]);
-			int			cmp;
-
-			if (numeric_order)
-				cmp = pg_strtoint32(text_to_cstring(v)) - pg_strtoint32(text_to_cstring(b));
-			else
-				cmp = varstr_cmp(VARDATA_ANY(v), VARSIZE_ANY_EXHDR(v), VARDATA_ANY(b),
-								 VARSIZE_ANY_EXHDR(b), DEFAULT_COLLATION_OID);
-			if (cmp < 0)
-				best = i;
-		}
-		else if (best < 0 || rate > best_rate)
-		{
-			best = i;
-			best_rate = rate;
-		}
-	}
-	if (best < 0)
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(DatumGetTextPP(pv.values[best]));
 }

@@ -114,31 +114,23 @@ INSERT INTO @extschema@.contact_rule_set VALUES
   'one message a day; email 2 a week and 6 in 30 days; sms 1 a week and 2 in 30 days; push 3 a week; nothing on the day after a purchase, no promotion for 14 days after one; win-back to lapsed customers only; churned customers not on a channel where their last 3 messages went unanswered',
   true);
 
--- Whether each customer of a tracked source may be sent a message of a kind
--- (message, promotion, winback) on a channel on a day (default: the as-of
--- day of the last refresh), under a named rule set.  The rules are checked in
--- this order and the first that blocks is the reason: churned and
--- unresponsive on the channel, win-back to a stage not allowed, quiet period
--- after a purchase, promotion too soon after a purchase, caps (the first in
--- the rule set's order).  next_allowed is the day from which the blocking
--- time rules (quiet periods, caps) all pass if nothing more is sent; NULL
--- when a stage rule blocks (it waits for the customer, not for a day).  The
--- stage, last purchase and messages are those of the contact state (as of
--- the last refresh, 87_contact_state.sql), which holds a row for every
--- customer of the customers table: one pass over it, the rules applied by
--- clm.contact_blocks (src/contact_rules.c), no scan of the messages.
-CREATE FUNCTION @extschema@.contactable(source_name text, channel text, kind text DEFAULT 'message',
-    rule_set text DEFAULT 'default', at date DEFAULT NULL)
-    RETURNS TABLE (customer_id text, contactable boolean, reason text, next_allowed date)
-    LANGUAGE plpgsql STABLE
+-- The checks and inputs of clm.contactable: the errors of bad arguments, the
+-- day (at, or the as-of day of the last refresh), the rule set decomposed
+-- (clm.contact_rule_args), and the query reading the stage, last purchase and
+-- messages of every customer from the contact state.  Run by clm.contactable
+-- as its caller.
+CREATE FUNCTION @extschema@.contactable_setup(source_name text, channel text, kind text, rule_set text, at date,
+    OUT query text, OUT day date,
+    OUT cap_channels text[], OUT cap_days integer[], OUT cap_max integer[], OUT quiet_days integer,
+    OUT promotion_quiet_days integer, OUT winback_stages text[], OUT churned_unresponsive integer)
+    RETURNS record
+    LANGUAGE plpgsql STABLE PARALLEL UNSAFE  -- as clm.contactable, its only caller
     SET search_path = pg_catalog, pg_temp
-    SET jit = off
 AS $fn$
 DECLARE
     r @extschema@.tracked_source := @extschema@.track_lookup(source_name);
     t name := r.target_schema;
     rules jsonb;
-    day date := at;
     state text;
 BEGIN
     IF channel IS NULL OR kind IS NULL OR rule_set IS NULL THEN
@@ -171,20 +163,50 @@ BEGIN
           FROM %1$I.contacts m WHERE pg_catalog.isfinite(m.sent_day) GROUP BY m.customer_id) g
        ON g.customer_id = c.customer_id)$q$, t);
     END IF;
-    IF day IS NULL THEN
+    day := at;
+    IF day IS NULL AND pg_catalog.has_table_privilege(format('%I.clm_fit', t), 'SELECT') THEN
+        -- every customers row carries the as_of of the fit (clm.refresh
+        -- derives them from clm_fit): its one row read rather than a scan
+        EXECUTE format('SELECT f.as_of FROM %I.clm_fit f WHERE EXISTS (SELECT FROM %I.customers)', t, t) INTO day;
+    ELSIF day IS NULL THEN
         -- (from customers, which readers may read: clm_fit is the owner's)
         EXECUTE format('SELECT max(as_of) FROM %I.customers', t) INTO day;
     END IF;
     IF day IS NULL OR NOT isfinite(day) THEN
         RAISE EXCEPTION 'clm.contactable: at must be a finite day' USING ERRCODE = '22023';
     END IF;
-    RETURN QUERY EXECUTE format($q$
-SELECT y.customer_id::pg_catalog.text, (y.b).contactable, (y.b).reason, (y.b).next_allowed
-  FROM (SELECT s.customer_id, %2$s AS b
-          FROM %1$s s, @extschema@.contact_rule_args($3) a
-         WHERE s.customer
-        OFFSET 0) y$q$, state, @extschema@.contact_blocks_sql('$2', '$4', '$1'))
-        USING day, channel, rules, kind;
+    query := format($q$SELECT s.customer_id::pg_catalog.text, s.stage::pg_catalog.text,
+       s.last_purchase::pg_catalog.date, s.sent_days::pg_catalog.date[], s.channels::pg_catalog.text[],
+       s.responded::pg_catalog.bool[]
+  FROM %s s WHERE s.customer$q$, state);
+    SELECT a.cap_channels, a.cap_days, a.cap_max, a.quiet_days, a.promotion_quiet_days, a.winback_stages,
+           a.churned_unresponsive
+      INTO cap_channels, cap_days, cap_max, quiet_days, promotion_quiet_days, winback_stages, churned_unresponsive
+      FROM @extschema@.contact_rule_args(rules) a;
 END
 $fn$;
+COMMENT ON FUNCTION @extschema@.contactable_setup(text, text, text, text, date) IS 'internal: the argument checks of clm.contactable, its day, its rule set as the arguments of clm.contact_blocks, and the query reading every customer''s contact state';
+
+
+-- Whether each customer of a tracked source may be sent a message of a kind
+-- (message, promotion, winback) on a channel on a day (default: the as-of
+-- day of the last refresh), under a named rule set.  The rules are checked in
+-- this order and the first that blocks is the reason: churned and
+-- unresponsive on the channel, win-back to a stage not allowed, quiet period
+-- after a purchase, promotion too soon after a purchase, caps (the first in
+-- the rule set's order).  next_allowed is the day from which the blocking
+-- time rules (quiet periods, caps) all pass if nothing more is sent; NULL
+-- when a stage rule blocks (it waits for the customer, not for a day).  The
+-- stage, last purchase and messages are those of the contact state (as of
+-- the last refresh, 87_contact_state.sql), which holds a row for every
+-- customer of the customers table: one pass over it, read by SPI as the
+-- caller, the rules applied to each row as it comes (src/contact_scan.c, the
+-- rules of clm.contact_blocks), no scan of the messages.
+CREATE FUNCTION @extschema@.contactable(source_name text, channel text, kind text DEFAULT 'message',
+    rule_set text DEFAULT 'default', at date DEFAULT NULL)
+    RETURNS TABLE (customer_id text, contactable boolean, reason text, next_allowed date)
+    AS 'MODULE_PATHNAME', 'clm_contactable'
+    LANGUAGE C STABLE PARALLEL UNSAFE  -- reads the contact state by SPI
+    SET search_path = pg_catalog, pg_temp
+    SET jit = off;
 COMMENT ON FUNCTION @extschema@.contactable(text, text, text, text, date) IS 'for every customer of a tracked source with contacts: whether a message of a kind (message, promotion, winback) may be sent on a channel on a day under a named rule set (clm.contact_rule_set), the reason, and the next day it may (one pass over the customers and their stored contact state)';
