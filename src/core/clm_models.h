@@ -273,6 +273,8 @@ extern double clm_sbg_survival(const double *par, double t);
 extern double clm_sbg_retention(const double *par, double t);
 extern double clm_paretonbd_dert(const double *par, double delta,
 								 double x, double t_x, double T);
+extern double clm_paretonbd_p_within(const double *par, double t,
+									 double x, double t_x, double T);
 
 /*
  * Next purchase and new customers (clm_next.c): models with a Gamma(r,

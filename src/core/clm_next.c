@@ -20,9 +20,10 @@
  * next purchase (dropout happens right after purchases), so W is the
  * waiting time itself; for Pareto/NBD it is the waiting time of a customer
  * who does not die first.  The probability of a purchase in (T, T + N] is
- * 1 - P(no purchase in the next N), the model's own P(Y(N) = 0) (for the BG
- * models computed as written below, with expm1, to keep the relative
- * precision of a small probability):
+ * 1 - P(no purchase in the next N), the model's own P(Y(N) = 0), computed
+ * as written below without that difference, to keep the relative precision
+ * of a small probability (BG models with expm1; Pareto/NBD as the integral
+ * of the density of the first purchase, clm_paretonbd_p_within):
  *
  *	 BG/NBD, MBG/NBD: P(alive) (1 - (A / (A + N))^R)
  *	 Pareto/NBD:	  P(alive) E[lambda / (lambda + mu) (1 - e^-(lambda+mu) N)]
@@ -63,6 +64,8 @@ clm_next_purchase(int kind, const double *par, double N, double x,
 		 */
 		out->p_within = out->p_alive * -expm1(-R * log1p(N / A));
 	}
+	else if (kind == CLM_KIND_PARETONBD && N >= 0)
+		out->p_within = clm_paretonbd_p_within(par, N, x, t_x, T);
 	else
 		out->p_within = 1.0 - clm_p_no_purchase(kind, par, N, x, t_x, T);
 	if (out->p_within < 0)

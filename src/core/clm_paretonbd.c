@@ -533,15 +533,44 @@ typedef struct p0_ctx
 				s,
 				B,
 				delta;
+	double		k,				/* first_event: the rate's shape and scale, */
+				K;				/* s, B (dying) or R, A (buying) */
 } p0_ctx;
 
-/* s/(B+u) (A/(A+u))^R (B/(B+u))^s: density of "dies at u before buying" */
+/*
+ * k/(K+u) (A/(A+u))^R (B/(B+u))^s: under the posterior of a customer alive
+ * at T, the density of "dies at u before buying" (k, K = s, B), or of "buys
+ * first at u, alive" (k, K = R, A): E[mu e^-(lambda+mu)u], E[lambda
+ * e^-(lambda+mu)u]
+ */
 static void
-p0_integrand(double u, double *out, void *vctx)
+first_event_integrand(double u, double *out, void *vctx)
 {
 	p0_ctx	   *c = (p0_ctx *) vctx;
 
-	out[0] = c->s / (c->B + u) * exp(-c->R * log1p(u / c->A) - c->s * log1p(u / c->B));
+	out[0] = c->k / (c->K + u) * exp(-c->R * log1p(u / c->A) - c->s * log1p(u / c->B));
+}
+
+/*
+ * P(the first event in (T, T+t] is a purchase, or with buying = false a
+ * death) of a customer alive at T, posterior Gamma(r+x, alpha+T) of lambda
+ * and Gamma(s, beta+T) of mu: the integral of first_event_integrand over
+ * (0, t] by quadrature (t > 0), at most 1.  *c gets the posterior.
+ */
+static double
+first_event_within(p0_ctx *c, const double *par, double t, double x, double T, bool buying)
+{
+	double		out[1];
+
+	c->R = par[0] + x;
+	c->A = par[1] + T;
+	c->s = par[2];
+	c->B = par[3] + T;
+	c->k = buying ? c->R : c->s;
+	c->K = buying ? c->A : c->B;
+	clm_quad_geometric(first_event_integrand, c, 1, 0.0, t,
+					   0.25 / (c->R / c->A + c->s / c->B + 1.0 / c->K), out);
+	return fmin(1.0, out[0]);
 }
 
 /*
@@ -554,21 +583,31 @@ double
 clm_pnbd_p_none(const double *par, double t, double x, double t_x, double T)
 {
 	p0_ctx		c;
-	double		out[1];
 	double		pa = clm_pnbd_p_alive(par, x, t_x, T);
-	double		stay,
-				k0;
+	double		die;
 
 	if (t <= 0)
 		return 1.0;
-	c.R = par[0] + x;
-	c.A = par[1] + T;
-	c.s = par[2];
-	c.B = par[3] + T;
-	stay = exp(-c.R * log1p(t / c.A) - c.s * log1p(t / c.B));
-	k0 = c.R / c.A + (c.s + 1) / c.B;
-	clm_quad_geometric(p0_integrand, &c, 1, 0.0, t, 0.25 / k0, out);
-	return 1.0 - pa + pa * fmin(1.0, stay + out[0]);
+	die = first_event_within(&c, par, t, x, T, false);
+	return 1.0 - pa + pa * fmin(1.0, exp(-c.R * log1p(t / c.A) - c.s * log1p(t / c.B)) + die);
+}
+
+/*
+ * P(at least one purchase in (T, T+t]) = P(alive) E[lambda / (lambda + mu)
+ * (1 - e^-(lambda+mu)t)]: the customer alive at T buys first at u <= t
+ * before dying, whose density under the posterior is
+ *	 E[lambda e^-(lambda+mu)u] = R/(A+u) (A/(A+u))^R (B/(B+u))^s.
+ * A sum of positive terms: a small probability keeps its relative
+ * precision, as 1 - P(no purchase) did not (1e-12 had 3 correct digits).
+ */
+double
+clm_paretonbd_p_within(const double *par, double t, double x, double t_x, double T)
+{
+	p0_ctx		c;
+
+	if (t <= 0)
+		return 0.0;
+	return clm_pnbd_p_alive(par, x, t_x, T) * first_event_within(&c, par, t, x, T, true);
 }
 
 /* e^(-delta u) (B/(B+u))^s: discounted purchase rate shape */
