@@ -108,6 +108,35 @@ FROM (SELECT clm.customer_stages(customer_id, p, '2025-06-30') AS st FROM gpr) x
 JOIN (SELECT customer_id,
              clm.stage(p, '2025-06-30', (SELECT clm.population_gap(p, '2025-06-30') FROM gpr)) AS s
       FROM gpr) e USING (customer_id);
+-- the select-list form (one row a call, no tuplestore) gives the same rows in
+-- the same order as the FROM form, with the gap computed, given, or as rules
+SELECT count(*) AS customers,
+       count(*) FILTER (WHERE f IS DISTINCT FROM l) AS differ
+FROM (SELECT row_number() OVER () AS n, r AS f
+      FROM (SELECT clm.customer_stages(customer_id, p, '2025-06-30') AS st FROM gpr) x,
+           clm.customer_stage_rows(x.st, population_gap_days => NULL) r) a
+FULL JOIN (SELECT row_number() OVER () AS n, r AS l
+           FROM (SELECT clm.customer_stage_rows(x.st, population_gap_days => NULL::float8) AS r
+                 FROM (SELECT clm.customer_stages(customer_id, p, '2025-06-30') AS st FROM gpr) x) y) b
+  USING (n);
+SELECT (SELECT array_agg(r ORDER BY r.customer_id)
+        FROM (SELECT clm.customer_stages(customer_id, p, '2025-06-30') AS st FROM gpr) x,
+             clm.customer_stage_rows(x.st, 20, 3, 10, 1.5, 3, 6, false) r)
+     = (SELECT array_agg(r ORDER BY (r).customer_id)
+        FROM (SELECT clm.customer_stage_rows(x.st, 20, 3, 10, 1.5, 3, 6, false) AS r
+              FROM (SELECT clm.customer_stages(customer_id, p, '2025-06-30') AS st FROM gpr) x) y)
+       AS given_gap_same,
+       (SELECT array_agg(r ORDER BY r.customer_id)
+        FROM (SELECT clm.customer_stages(customer_id, p, '2025-06-30') AS st FROM gpr) x,
+             clm.customer_stage_rows(x.st, clm.stage_rules(NULL)) r)
+     = (SELECT array_agg(r ORDER BY (r).customer_id)
+        FROM (SELECT clm.customer_stage_rows(x.st, clm.stage_rules(NULL)) AS r
+              FROM (SELECT clm.customer_stages(customer_id, p, '2025-06-30') AS st FROM gpr) x) y)
+       AS rules_same;
+-- the hand-worked customers from the select list; NULL state: no row
+SELECT (clm.customer_stage_rows(x.s, population_gap_days => NULL::float8)).*
+FROM (SELECT clm.customer_stages(customer, p, '2025-03-01') AS s FROM cpr) x ORDER BY customer_id;
+SELECT count(*) AS null_state_rows FROM (SELECT clm.customer_stage_rows(NULL::bigint[]) AS r) y;
 -- RFM: clm.rfm_score with clm.rfm_breakpoints, clm.rfm_segment (rfm11)
 SELECT count(*) AS customers,
        count(*) FILTER (WHERE (o.days_since_last_purchase, o.orders, o.total_spend,

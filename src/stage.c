@@ -64,10 +64,6 @@ PG_FUNCTION_INFO_V1(clm_transitions_trans);
 PG_FUNCTION_INFO_V1(clm_transitions_combine);
 PG_FUNCTION_INFO_V1(clm_transitions_final);
 PG_FUNCTION_INFO_V1(clm_transition_rows);
-PG_FUNCTION_INFO_V1(clm_customer_stages_trans);
-PG_FUNCTION_INFO_V1(clm_customer_stages_combine);
-PG_FUNCTION_INFO_V1(clm_customer_stages_final);
-PG_FUNCTION_INFO_V1(clm_customer_stage_rows);
 PG_FUNCTION_INFO_V1(clm_population_gap_trans);
 PG_FUNCTION_INFO_V1(clm_stage_counts_trans);
 PG_FUNCTION_INFO_V1(clm_stage_counts_combine);
@@ -197,8 +193,8 @@ gap_arg(FunctionCallInfo fcinfo, int arg)
  * given.  The defaults here are those of clm.stage_rules() and of the SQL
  * signatures.
  */
-static bool
-rules_read(FunctionCallInfo fcinfo, int first, ClmStageRules *r, bool gap_nullable)
+bool
+clm_stage_rules_read(FunctionCallInfo fcinfo, int first, ClmStageRules *r, bool gap_nullable)
 {
 	int			i;
 	bool		gap_given;
@@ -253,14 +249,7 @@ rules_read(FunctionCallInfo fcinfo, int first, ClmStageRules *r, bool gap_nullab
 static void
 rules_from_args(FunctionCallInfo fcinfo, int first, ClmStageRules *r)
 {
-	(void) rules_read(fcinfo, first, r, false);
-}
-
-/* a customer's own mean gap between purchase days (k >= 2) */
-static inline double
-own_mean_gap(const ClmStageHist *h)
-{
-	return (double) (h->last_p - h->first_p) / (h->k - 1);
+	(void) clm_stage_rules_read(fcinfo, first, r, false);
 }
 
 /* empty history */
@@ -292,6 +281,45 @@ clm_stage_hist_advance(ClmStageHist *h, const ClmDay *days, int32 n,
 		i++;
 	}
 	return i;
+}
+
+/*
+ * h := the history of profile p as of day, as clm_stage_hist_advance from an
+ * empty history over every day of p gives it, without the per-day branches:
+ * the days on or before day by binary search, the purchase days counted, and
+ * the first, last and second-last purchase days found from either end.
+ */
+void
+clm_stage_hist_of(ClmStageHist *h, const ClmProfile *p, int32 day)
+{
+	const ClmDay *days = clm_profile_days(p);
+	int32		m = clm_profile_prefix(p, day);
+	int32		i,
+				k = 0;
+
+	clm_stage_hist_init(h);
+	if (m == 0)
+		return;
+	h->n_seen = m;
+	h->first_seen = days[0].day;
+	h->last_seen = days[m - 1].day;
+	for (i = 0; i < m; i++)
+		k += (days[i].orders > 0);
+	h->k = k;
+	if (k == 0)
+		return;
+	for (i = 0; days[i].orders <= 0; i++)
+		;
+	h->first_p = days[i].day;
+	for (i = m - 1; days[i].orders <= 0; i--)
+		;
+	h->last_p = days[i].day;
+	if (k >= 2)
+	{
+		for (i--; days[i].orders <= 0; i--)
+			;
+		h->prev_p = days[i].day;
+	}
 }
 
 /* expected gap from k purchase days spanning first .. last */
@@ -365,8 +393,7 @@ clm_stage_at(const ClmStageRules *r, const ClmProfile *p, int32 day)
 	ClmStageHist h;
 	ClmStageResult res;
 
-	clm_stage_hist_init(&h);
-	clm_stage_hist_advance(&h, clm_profile_days(p), p->n_days, 0, day);
+	clm_stage_hist_of(&h, p, day);
 	clm_stage_eval(r, &h, day, &res);
 	return res.stage;
 }
@@ -529,8 +556,8 @@ stage_name_datum(ClmStage s)
 }
 
 /* fill the five columns of clm.stage_result */
-static void
-stage_values(const ClmStageRules *r, const ClmStageHist *h, int32 day,
+void
+clm_stage_values(const ClmStageRules *r, const ClmStageHist *h, int32 day,
 			 const ClmStageResult *res, Datum *values, bool *nulls)
 {
 	bool		purchaser = (res->stage >= CLM_STAGE_NEW);
@@ -576,10 +603,9 @@ clm_stage(PG_FUNCTION_ARGS)
 		MemoryContextSwitchTo(old);
 		fcinfo->flinfo->fn_extra = tupdesc;
 	}
-	clm_stage_hist_init(&h);
-	clm_stage_hist_advance(&h, clm_profile_days(p), p->n_days, 0, as_of);
+	clm_stage_hist_of(&h, p, as_of);
 	clm_stage_eval(&r, &h, as_of, &res);
-	stage_values(&r, &h, as_of, &res, values, nulls);
+	clm_stage_values(&r, &h, as_of, &res, values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
@@ -661,7 +687,7 @@ clm_stage_history(PG_FUNCTION_ARGS)
 		clm_stage_eval(&r, &h, s, &res);
 		values[0] = DateADTGetDatum(s);
 		nulls[0] = false;
-		stage_values(&r, &h, s, &res, values + 1, nulls + 1);
+		clm_stage_values(&r, &h, s, &res, values + 1, nulls + 1);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;
@@ -986,11 +1012,10 @@ clm_population_gap_trans(PG_FUNCTION_ARGS)
 		PG_RETURN_ARRAYTYPE_P(state);
 	as_of = clm_finite_date(PG_GETARG_DATEADT(2), "as_of");
 	p = PG_GETARG_CLM_PROFILE(1);
-	clm_stage_hist_init(&h);
-	clm_stage_hist_advance(&h, clm_profile_days(p), p->n_days, 0, as_of);
+	clm_stage_hist_of(&h, p, as_of);
 	if (h.k < 2)
 		PG_RETURN_ARRAYTYPE_P(state);
-	g = own_mean_gap(&h);
+	g = clm_own_mean_gap(&h);
 	/* in place inside an aggregate, else on the copy clm_state_arg made */
 	tv = (float8 *) ARR_DATA_PTR(state);
 	tv[0] += 1.0;
@@ -1168,179 +1193,5 @@ clm_stage_count_rows(PG_FUNCTION_ARGS)
 			values[2] = Int64GetDatum(c);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
-	return (Datum) 0;
-}
-
-/*
- * One pass: clm.customer_stages(customer_id, p, as_of) keeps each customer's
- * history as of the day (ClmStageHist) in a per-customer state
- * (customers.h), 4 elements a customer:
- *	 [key, n_seen << 32 | last_seen, k << 32 | first_p, last_p << 32 | prev_p]
- * and clm.customer_stage_rows computes the population gap from those
- * histories (as clm.population_gap would over the same rows) and every
- * customer's stage, so that the profiles are read once, not twice.
- */
-static const ClmCustState stages_cs = {CS_KIND_STAGES, 4, "clm.customer_stages"};
-
-/* two int32 in one int64, hi first */
-static inline int64
-pack32(int32 hi, int32 lo)
-{
-	return (int64) (((uint64) (uint32) hi << 32) | (uint32) lo);
-}
-
-/* the high int32 of a packed pair */
-static inline int32
-hi32(int64 x)
-{
-	return (int32) (uint32) ((uint64) x >> 32);
-}
-
-/* the low int32 of a packed pair */
-static inline int32
-lo32(int64 x)
-{
-	return (int32) (uint32) (uint64) x;
-}
-
-/* transition: append one customer's history as of as_of */
-Datum
-clm_customer_stages_trans(PG_FUNCTION_ARGS)
-{
-	ArrayType  *a;
-	int64	   *rec;
-	ClmProfile *p;
-	ClmStageHist h;
-	int32		as_of;
-
-	if (PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("as_of must not be NULL")));
-	as_of = clm_finite_date(PG_GETARG_DATEADT(3), "as_of");
-	if (PG_ARGISNULL(2))
-	{
-		/* no profile: nothing to add, like NULLs in any aggregate */
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("customer_id must not be NULL")));
-	p = PG_GETARG_CLM_PROFILE(2);
-	clm_stage_hist_init(&h);
-	clm_stage_hist_advance(&h, clm_profile_days(p), p->n_days, 0, as_of);
-	a = clm_cs_append(fcinfo, &stages_cs, as_of, &rec);
-	rec[0] = PG_GETARG_INT64(1);
-	rec[1] = pack32(h.n_seen, h.last_seen);
-	rec[2] = pack32(h.k, h.first_p);
-	rec[3] = pack32(h.last_p, h.prev_p);
-	PG_RETURN_ARRAYTYPE_P(a);
-}
-
-/* combine: the customers of both states */
-Datum
-clm_customer_stages_combine(PG_FUNCTION_ARGS)
-{
-	return clm_cs_combine(fcinfo, &stages_cs);
-}
-
-/* final: the state trimmed to its customers */
-Datum
-clm_customer_stages_final(PG_FUNCTION_ARGS)
-{
-	return clm_cs_final(fcinfo, &stages_cs);
-}
-
-/* the history in record rec, checked against as_of (22023 if impossible) */
-static void
-unpack_hist(const int64 *rec, int32 as_of, ClmStageHist *h)
-{
-	memset(h, 0, sizeof(*h));
-	h->n_seen = hi32(rec[1]);
-	h->last_seen = lo32(rec[1]);
-	h->k = hi32(rec[2]);
-	h->first_p = lo32(rec[2]);
-	h->last_p = hi32(rec[3]);
-	h->prev_p = lo32(rec[3]);
-	if (h->n_seen < 0 || h->k < 0 || h->k > h->n_seen ||
-		(h->n_seen > 0 && h->last_seen > as_of) ||
-		(h->k > 0 && (h->first_p > h->last_p || h->last_p > as_of)) ||
-		(h->k >= 2 && (h->prev_p < h->first_p || h->prev_p >= h->last_p)) ||
-		(h->k == 1 && h->first_p != h->last_p))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid %s record", stages_cs.aggname),
-				 errhint("Pass the value returned by %s.", stages_cs.aggname)));
-}
-
-/*
- * clm.customer_stage_rows(s, population_gap_days, prior_strength, new_days,
- *		active_ratio, at_risk_ratio, lapsed_ratio, fixed_days):
- * (customer_id, stage, reason, expected_gap_days, days_since_last_purchase,
- * gap_ratio) for every customer of s, in the order they were aggregated.
- * A NULL population_gap_days is the mean over the customers with two or more
- * purchase days of their mean gap (clm.population_gap over the same rows),
- * or 30 days when no customer has two purchase days.
- */
-Datum
-clm_customer_stage_rows(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	ArrayType  *a;
-	int64	   *recs;
-	int64		n,
-				i;
-	int32		as_of;
-	ClmStageRules r;
-
-	InitMaterializedSRF(fcinfo, 0);
-	if (PG_ARGISNULL(0))
-		return (Datum) 0;
-	a = PG_GETARG_ARRAYTYPE_P(0);
-	recs = clm_cs_records(a, &stages_cs, true, &n, &as_of);
-
-	/* the rules: population_gap_days may be NULL (computed), the others not */
-	if (!rules_read(fcinfo, 1, &r, true))
-	{
-		/* the sum in record order, as clm.population_gap adds its rows */
-		double		cnt = 0,
-					sum = 0;
-
-		for (i = 0; i < n; i++)
-		{
-			ClmStageHist h;
-
-			unpack_hist(recs + 4 * i, as_of, &h);
-			if (h.k >= 2)
-			{
-				cnt += 1.0;
-				sum += own_mean_gap(&h);
-			}
-		}
-		if (cnt > 0)
-			r.population_gap = sum / cnt;
-	}
-	clm_stage_rules_check(&r);	/* the computed gap too */
-
-	for (i = 0; i < n; i++)
-	{
-		const int64 *rec = recs + 4 * i;
-		ClmStageHist h;
-		ClmStageResult res;
-		Datum		values[6];
-		bool		nulls[6];
-
-		CHECK_FOR_INTERRUPTS();
-		unpack_hist(rec, as_of, &h);
-		clm_stage_eval(&r, &h, as_of, &res);
-		values[0] = Int64GetDatum(rec[0]);
-		nulls[0] = false;
-		stage_values(&r, &h, as_of, &res, values + 1, nulls + 1);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		pfree(DatumGetPointer(values[2]));
-	}
 	return (Datum) 0;
 }

@@ -70,11 +70,23 @@ typedef struct ClmStageResult
 	double		winback_expected;	/* reactivated: expected gap that day */
 } ClmStageResult;
 
+/* a customer's own mean gap between purchase days (k >= 2) */
+static inline double
+clm_own_mean_gap(const ClmStageHist *h)
+{
+	return (double) (h->last_p - h->first_p) / (h->k - 1);
+}
+
 extern const char *clm_stage_name(ClmStage s);
+extern bool clm_stage_rules_read(FunctionCallInfo fcinfo, int first, ClmStageRules *r,
+								 bool gap_nullable);
+extern void clm_stage_values(const ClmStageRules *r, const ClmStageHist *h, int32 day,
+							 const ClmStageResult *res, Datum *values, bool *nulls);
 extern void clm_stage_rules_check(const ClmStageRules *r);
 extern void clm_stage_hist_init(ClmStageHist *h);
 extern int32 clm_stage_hist_advance(ClmStageHist *h, const ClmDay *days, int32 n,
 									int32 i, int32 day);
+extern void clm_stage_hist_of(ClmStageHist *h, const ClmProfile *p, int32 day);
 extern void clm_stage_eval(const ClmStageRules *r, const ClmStageHist *h,
 						   int32 day, ClmStageResult *res);
 extern ClmStage clm_stage_at(const ClmStageRules *r, const ClmProfile *p, int32 day);

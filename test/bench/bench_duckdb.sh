@@ -22,7 +22,8 @@
 #      (clm.profile GROUP BY customer_id over the events before ASOF), then
 #      from the stored profiles RFM with segments (clm.customer_rfm, rfm11),
 #      monthly cohorts (clm.retention), weekly lifecycle (clm.lifecycle, the
-#      52 full ISO weeks before ASOF) and stage (clm.customer_stages), each
+#      52 full ISO weeks before ASOF) and stage (clm.customer_stages, rows
+#      from the select list as docs/journey.md recommends), each
 #      materialised into a temp table like the yardstick's queries;
 #   5. at each work_mem of WORK_MEMS: the floor
 #      (SELECT customer_id, count(*) FROM events GROUP BY 1) and the profile
@@ -207,7 +208,9 @@ BUILD="SELECT customer_id, clm.profile(occurred_at, amount, channel) AS p FROM e
 	timed rfm "CREATE TEMP TABLE c_rfm AS SELECT r.* FROM (SELECT clm.customer_rfm(customer_id, p, date '$ASOF' - 1) AS s FROM profiles) x, clm.customer_rfm_rows(x.s, 5, 'rfm11') r;"
 	timed cohort "CREATE TEMP TABLE c_cohort AS SELECT r.* FROM (SELECT clm.retention(p, date '$COHORTS_FROM', date '$ASOF' - 1, 'month') AS v FROM profiles) s, clm.retention_rows(s.v) r;"
 	timed lifecycle "CREATE TEMP TABLE c_lifecycle AS SELECT r.* FROM (SELECT clm.lifecycle(p, date_trunc('week', date '$ASOF')::date - 364, date_trunc('week', date '$ASOF')::date - 1, 'week') AS lc FROM profiles) s, clm.lifecycle_rows(s.lc) r;"
-	timed stage "CREATE TEMP TABLE c_stage AS SELECT r.* FROM (SELECT clm.customer_stages(customer_id, p, date '$ASOF' - 1) AS s FROM profiles) x, clm.customer_stage_rows(x.s, population_gap_days => NULL) r;"
+	# the form docs/journey.md recommends for many customers: the rows
+	# function in the select list (no tuplestore)
+	timed stage "CREATE TEMP TABLE c_stage AS SELECT (clm.customer_stage_rows(x.s, population_gap_days => NULL::float8)).* FROM (SELECT clm.customer_stages(customer_id, p, date '$ASOF' - 1) AS s FROM profiles) x;"
 	for t in rfm cohort lifecycle stage; do
 		echo "SELECT '@@R $t ' || count(*) FROM c_$t \\g"
 	done
