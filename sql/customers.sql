@@ -137,6 +137,39 @@ SELECT (SELECT array_agg(r ORDER BY r.customer_id)
 SELECT (clm.customer_stage_rows(x.s, population_gap_days => NULL::float8)).*
 FROM (SELECT clm.customer_stages(customer, p, '2025-03-01') AS s FROM cpr) x ORDER BY customer_id;
 SELECT count(*) AS null_state_rows FROM (SELECT clm.customer_stage_rows(NULL::bigint[]) AS r) y;
+-- Inside an aggregate the state is an expanded array grown in place; as a
+-- running (window) aggregate every row's value holds the customers so far,
+-- the last one the aggregate's; a user's aggregate over the transition
+-- function with an initial state (flat) carries it on; direct calls (flat
+-- states, copied) give the same value
+WITH w AS (
+  SELECT clm.customer_stages(customer_id, p, '2025-06-30') OVER w AS s,
+         clm.customer_rfm(customer_id, p, '2025-06-30') OVER w AS r,
+         row_number() OVER w AS n
+  FROM gpr WINDOW w AS (ORDER BY customer_id))
+SELECT (SELECT bool_and(s[2] = n AND array_length(s, 1) = 4 + 4 * n) FROM w) AS running_counts,
+       (SELECT s FROM w ORDER BY n DESC LIMIT 1)
+         = (SELECT clm.customer_stages(customer_id, p, '2025-06-30' ORDER BY customer_id) FROM gpr) AS last_is_aggregate,
+       (SELECT r FROM w ORDER BY n DESC LIMIT 1)
+         = (SELECT clm.customer_rfm(customer_id, p, '2025-06-30' ORDER BY customer_id) FROM gpr) AS rfm_last_is_aggregate;
+CREATE AGGREGATE pg_temp.stages_from(bigint, clm.profile, date) (
+  SFUNC = clm.customer_stages_trans, STYPE = bigint[],
+  FINALFUNC = clm.customer_stages_final,
+  INITCOND = '{101,1,9191,4,77,4294976487,4294976487,39475044417536}');
+-- the initial record: customer 77, 1 activity day and 1 purchase day, all
+-- 2025-03-01 (day 9191): new; then the 5 customers of cpr
+SELECT customer_id, stage FROM clm.customer_stage_rows(
+  (SELECT pg_temp.stages_from(customer, p, '2025-03-01') FROM cpr)) ORDER BY customer_id;
+SELECT clm.customer_stages_trans(clm.customer_stages_trans(NULL, 1, p1, '2025-06-30'), 2, p2, '2025-06-30')
+       = (SELECT clm.customer_stages(customer_id, p, '2025-06-30' ORDER BY customer_id)
+          FROM gpr WHERE customer_id IN (1, 2)) AS direct_calls
+FROM (SELECT (SELECT p FROM gpr WHERE customer_id = 1) AS p1, (SELECT p FROM gpr WHERE customer_id = 2) AS p2) x;
+\set VERBOSITY sqlstate
+SELECT pg_temp.stages_from(customer, p, '2025-03-02') FROM cpr;
+CREATE AGGREGATE pg_temp.stages_bad(bigint, clm.profile, date) (
+  SFUNC = clm.customer_stages_trans, STYPE = bigint[], INITCOND = '{101,2,9191,4,77,0,0,0}');
+SELECT pg_temp.stages_bad(customer, p, '2025-03-01') FROM cpr;
+\set VERBOSITY default
 -- RFM: clm.rfm_score with clm.rfm_breakpoints, clm.rfm_segment (rfm11)
 SELECT count(*) AS customers,
        count(*) FILTER (WHERE (o.days_since_last_purchase, o.orders, o.total_spend,

@@ -37,8 +37,8 @@ typedef struct ClmCustState
 	const char *aggname;		/* e.g. "clm.customer_stages" */
 } ClmCustState;
 
-extern ArrayType *clm_cs_append(FunctionCallInfo fcinfo, const ClmCustState *cs,
-								int32 as_of, int64 **rec);
+extern Datum clm_cs_append(FunctionCallInfo fcinfo, const ClmCustState *cs,
+						   int32 as_of, int64 **rec);
 extern Datum clm_cs_combine(FunctionCallInfo fcinfo, const ClmCustState *cs);
 extern Datum clm_cs_final(FunctionCallInfo fcinfo, const ClmCustState *cs);
 extern int64 *clm_cs_records(ArrayType *a, const ClmCustState *cs, bool final,

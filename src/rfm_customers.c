@@ -100,7 +100,7 @@ radix_sort_int64(int64 *x, int64 n)
 Datum
 clm_customer_rfm_trans(PG_FUNCTION_ARGS)
 {
-	ArrayType  *a;
+	Datum		state;
 	int64	   *rec;
 	DateADT		as_of;
 	int64		r,
@@ -123,12 +123,12 @@ clm_customer_rfm_trans(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	a = clm_cs_append(fcinfo, &rfm_cs, as_of, &rec);
+	state = clm_cs_append(fcinfo, &rfm_cs, as_of, &rec);
 	rec[0] = PG_GETARG_INT64(1);
 	rec[1] = r;
 	rec[2] = f;
 	rec[3] = m;
-	PG_RETURN_ARRAYTYPE_P(a);
+	PG_RETURN_DATUM(state);
 }
 
 /* combine: the customers of both states */

@@ -65,7 +65,7 @@ lo32(int64 x)
 Datum
 clm_customer_stages_trans(PG_FUNCTION_ARGS)
 {
-	ArrayType  *a;
+	Datum		state;
 	int64	   *rec;
 	ClmProfile *p;
 	ClmStageHist h;
@@ -89,12 +89,12 @@ clm_customer_stages_trans(PG_FUNCTION_ARGS)
 				 errmsg("customer_id must not be NULL")));
 	p = PG_GETARG_CLM_PROFILE(2);
 	clm_stage_hist_of(&h, p, as_of);
-	a = clm_cs_append(fcinfo, &stages_cs, as_of, &rec);
+	state = clm_cs_append(fcinfo, &stages_cs, as_of, &rec);
 	rec[0] = PG_GETARG_INT64(1);
 	rec[1] = pack32(h.n_seen, h.last_seen);
 	rec[2] = pack32(h.k, h.first_p);
 	rec[3] = pack32(h.last_p, h.prev_p);
-	PG_RETURN_ARRAYTYPE_P(a);
+	PG_RETURN_DATUM(state);
 }
 
 /* combine: the customers of both states */
