@@ -182,6 +182,26 @@ FROM (SELECT clm.customer_rfm(customer_id, p, '2025-06-30') AS st FROM gpr) x,
      clm.customer_rfm_rows(x.st) o
 JOIN (SELECT customer_id, clm.rfm_score(p, (SELECT clm.rfm_breakpoints(p, '2025-06-30') FROM gpr), '2025-06-30') AS s
       FROM gpr) e USING (customer_id);
+-- the select-list form (one row a call): the same rows in the same order,
+-- with the customers' own breakpoints, given ones and no map
+SELECT (SELECT array_agg(r ORDER BY r.customer_id)
+        FROM (SELECT clm.customer_rfm(customer_id, p, '2025-06-30') AS st FROM gpr) x,
+             clm.customer_rfm_rows(x.st) r)
+     = (SELECT array_agg(r ORDER BY (r).customer_id)
+        FROM (SELECT clm.customer_rfm_rows(x.st) AS r
+              FROM (SELECT clm.customer_rfm(customer_id, p, '2025-06-30') AS st FROM gpr) x) y)
+       AS own_same,
+       (SELECT array_agg(r ORDER BY r.customer_id)
+        FROM (SELECT clm.customer_rfm(customer_id, p, '2025-06-30') AS st FROM gpr) x,
+             clm.customer_rfm_rows(x.st, 'n=5 r<=180,90,30,7 f>=2,3,5,8 m>=25,50,100,250'::clm.rfm_breakpoints) r)
+     = (SELECT array_agg(r ORDER BY (r).customer_id)
+        FROM (SELECT clm.customer_rfm_rows(x.st, 'n=5 r<=180,90,30,7 f>=2,3,5,8 m>=25,50,100,250'::clm.rfm_breakpoints) AS r
+              FROM (SELECT clm.customer_rfm(customer_id, p, '2025-06-30') AS st FROM gpr) x) y)
+       AS given_same,
+       (SELECT count(*) FILTER (WHERE (r).segment IS NOT NULL)
+        FROM (SELECT clm.customer_rfm_rows(x.st, 4, NULL) AS r
+              FROM (SELECT clm.customer_rfm(customer_id, p, '2025-06-30') AS st FROM gpr) x) y)
+       AS no_map_segments;
 -- customers without a purchase on or before the day have no RFM row
 SELECT (SELECT count(*) FROM clm.customer_rfm_rows((SELECT clm.customer_rfm(customer_id, p, '2025-06-30') FROM gpr)))
      = (SELECT count(*) FROM gpr WHERE clm.rfm_score(p, 'n=5 r<=4,3,2,1 f>=2,3,4,5 m>=1,2,3,4', '2025-06-30') IS NOT NULL)
@@ -196,6 +216,13 @@ SELECT x.grp, r.customer_id, r.rfm_code
 FROM (SELECT customer % 2 AS grp, clm.customer_rfm(customer, p, '2025-03-01') AS s
       FROM tpr GROUP BY 1) x,
      clm.customer_rfm_rows(x.s, 2, NULL) r ORDER BY 1, 2;
+-- the same from the select list, one set per group (the rfm11 map read for
+-- each set: segments of 2-score codes as clm.rfm_segment gives them)
+SELECT grp, (r).customer_id, (r).rfm_code, (r).segment,
+       (r).segment IS NOT DISTINCT FROM (clm.rfm_segment((r).r_score, (r).f_score, (r).m_score)).segment AS as_rfm_segment
+FROM (SELECT grp, clm.customer_rfm_rows(s, 2) AS r
+      FROM (SELECT customer % 2 AS grp, clm.customer_rfm(customer, p, '2025-03-01') AS s
+            FROM tpr GROUP BY 1) x) y ORDER BY 1, 2;
 
 -- Empty input: NULL state, no rows
 SELECT clm.customer_stages(customer, p, '2025-03-01') IS NULL AS empty_stages,

@@ -148,5 +148,6 @@ extern void clm_rfm_state_compact(RfmState *st);
 
 /* rfm_segment.c */
 extern RfmMapCache *clm_rfm_map_cached(FunctionCallInfo fcinfo, text *map_name, bool match_type);
+extern RfmMapCache *clm_rfm_map_load(FunctionCallInfo fcinfo, text *map_name, MemoryContext cxt);
 
 #endif							/* CLM_RFM_H */

@@ -192,66 +192,107 @@ records_breakpoints(const int64 *recs, int64 n_rec, int n, int32 as_of)
 	return bp;
 }
 
+/* what customer_rfm_rows keeps from one call to the next */
+typedef struct RfmRowsCtx
+{
+	const int64 *recs;			/* the records of the state */
+	const RfmBreakpoints *bp;
+	RfmMapCache *map;			/* NULL: no segment */
+	TupleDesc	desc;
+} RfmRowsCtx;
+
 /*
- * The rows of a clm.customer_rfm value under breakpoints bp (NULL: the
- * quantile breakpoints of its own customers, n scores) and the segment map
+ * The rows of a clm.customer_rfm value under the breakpoints in argument 1
+ * (bp_arg) or else the quantile breakpoints of its own customers, n scores, and the segment map
  * in argument map_arg (NULL: no segment): (customer_id,
  * days_since_last_purchase, orders, total_spend, r_score, f_score, m_score,
  * rfm_code, segment), in the order the customers were aggregated.
+ *
+ * One row a call (value per call), as clm.customer_stage_rows: in a select
+ * list, (clm.customer_rfm_rows(s, ...)).*, the rows go to the caller without
+ * a tuplestore.  The state is read and checked, the breakpoints computed and
+ * the map loaded (into memory that lasts the set) on the first call.
  */
 static Datum
-customer_rfm_rows(FunctionCallInfo fcinfo, const RfmBreakpoints *bp, int n, int map_arg)
+customer_rfm_rows(FunctionCallInfo fcinfo, bool bp_arg, int n, int map_arg)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	RfmMapCache *map = NULL;
-	int64	   *recs;
-	int64		n_rec,
-				i;
-	int32		as_of;
+	FuncCallContext *funcctx;
+	RfmRowsCtx *ctx;
 
-	InitMaterializedSRF(fcinfo, 0);
-	if (PG_ARGISNULL(0))
-		return (Datum) 0;
-	recs = clm_cs_records(PG_GETARG_ARRAYTYPE_P(0), &rfm_cs, true, &n_rec, &as_of);
-	for (i = 0; i < n_rec; i++)
+	if (SRF_IS_FIRSTCALL())
 	{
-		const int64 *rec = recs + 4 * i;
+		MemoryContext old;
+		const RfmBreakpoints *bp = NULL;
+		int64		n_rec,
+					i;
+		int32		as_of;
 
-		/* the ranges the transition produces (clm.rfm_state's checks) */
-		if (rec[1] < 0 || rec[1] > PG_INT32_MAX || rec[2] < 1 || rec[2] > PG_INT32_MAX - 1 ||
-			rec[3] < -(PG_INT64_MAX - 1) || rec[3] > PG_INT64_MAX - 1)
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		if (bp_arg)
+		{
+			/* given breakpoints, read once into memory that lasts the set */
+			if (PG_ARGISNULL(1))
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("breakpoints must not be NULL")));
+			bp = clm_rfm_bp_read(PG_GETARG_DATUM(1));
+		}
+		ctx = (RfmRowsCtx *) palloc0(sizeof(RfmRowsCtx));
+		if (get_call_result_type(fcinfo, NULL, &ctx->desc) != TYPEFUNC_COMPOSITE)
 			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid %s record", rfm_cs.aggname),
-					 errhint("Pass the value returned by %s.", rfm_cs.aggname)));
-	}
-	if (!PG_ARGISNULL(map_arg))
-	{
-		text	   *name = PG_GETARG_TEXT_PP(map_arg);
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("clm.customer_rfm_rows must be called where a record is expected")));
+		ctx->desc = BlessTupleDesc(ctx->desc);
+		funcctx->user_fctx = ctx;
+		if (PG_ARGISNULL(0))
+		{
+			MemoryContextSwitchTo(old);
+			SRF_RETURN_DONE(funcctx);
+		}
+		ctx->recs = clm_cs_records(PG_GETARG_ARRAYTYPE_P(0), &rfm_cs, true, &n_rec, &as_of);
+		for (i = 0; i < n_rec; i++)
+		{
+			const int64 *rec = ctx->recs + 4 * i;
 
-		map = clm_rfm_map_cached(fcinfo, name, false);
-		if (map->n_rules == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("rfm segment map \"%s\" has no rules", text_to_cstring(name)),
-					 errhint("The maps are the rows of clm.rfm_segment_map.")));
-	}
-	if (n_rec == 0)
-		return (Datum) 0;
-	if (bp == NULL)
-		bp = records_breakpoints(recs, n_rec, n, as_of);
+			/* the ranges the transition produces (clm.rfm_state's checks) */
+			if (rec[1] < 0 || rec[1] > PG_INT32_MAX || rec[2] < 1 || rec[2] > PG_INT32_MAX - 1 ||
+				rec[3] < -(PG_INT64_MAX - 1) || rec[3] > PG_INT64_MAX - 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid %s record", rfm_cs.aggname),
+						 errhint("Pass the value returned by %s.", rfm_cs.aggname)));
+		}
+		if (!PG_ARGISNULL(map_arg))
+		{
+			text	   *name = PG_GETARG_TEXT_PP(map_arg);
 
-	for (i = 0; i < n_rec; i++)
+			ctx->map = clm_rfm_map_load(fcinfo, name, funcctx->multi_call_memory_ctx);
+			if (ctx->map->n_rules == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("rfm segment map \"%s\" has no rules", text_to_cstring(name)),
+						 errhint("The maps are the rows of clm.rfm_segment_map.")));
+		}
+		if (n_rec > 0 && bp == NULL)
+			bp = records_breakpoints(ctx->recs, n_rec, n, as_of);
+		ctx->bp = bp;
+		funcctx->max_calls = (uint64) n_rec;
+		MemoryContextSwitchTo(old);
+	}
+	funcctx = SRF_PERCALL_SETUP();
+	ctx = (RfmRowsCtx *) funcctx->user_fctx;
+	if (funcctx->call_cntr < funcctx->max_calls)
 	{
-		const int64 *rec = recs + 4 * i;
+		const int64 *rec = ctx->recs + 4 * funcctx->call_cntr;
 		Datum		values[9];
 		bool		nulls[9] = {false, false, false, false, false, false, false, false, false};
 		int			sc[3];
-		int32		code[2];	/* the rfm_code text: no palloc, the tuplestore copies it */
+		int32		code[2];	/* the rfm_code text: no palloc, the tuple copies it */
 		int			w;
 
 		CHECK_FOR_INTERRUPTS();
-		clm_rfm_scores_of(bp, rec[1], rec[2], rec[3], sc);
+		clm_rfm_scores_of(ctx->bp, rec[1], rec[2], rec[3], sc);
 		SET_VARSIZE(code, VARHDRSZ + 3);
 		VARDATA(code)[0] = (char) ('0' + sc[0]);
 		VARDATA(code)[1] = (char) ('0' + sc[1]);
@@ -264,15 +305,14 @@ customer_rfm_rows(FunctionCallInfo fcinfo, const RfmBreakpoints *bp, int n, int 
 		values[5] = Int32GetDatum(sc[1]);
 		values[6] = Int32GetDatum(sc[2]);
 		values[7] = PointerGetDatum(code);
-		w = map ? clm_rfm_map_winner(map, sc[0], sc[1], sc[2]) : -1;
+		w = ctx->map ? clm_rfm_map_winner(ctx->map, sc[0], sc[1], sc[2]) : -1;
 		if (w < 0)
 			nulls[8] = true;
 		else
-			values[8] = map->segment[w];
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		pfree(DatumGetPointer(values[3]));
+			values[8] = ctx->map->segment[w];
+		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(heap_form_tuple(ctx->desc, values, nulls)));
 	}
-	return (Datum) 0;
+	SRF_RETURN_DONE(funcctx);
 }
 
 /* clm.customer_rfm_rows(s, n, map_name): breakpoints of the customers of s */
@@ -291,19 +331,12 @@ clm_customer_rfm_rows(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("n must be between %d and %d, not %d", RFM_MIN_N, RFM_MAX_N, n),
 				 errhint("The three-digit code needs one digit per score.")));
-	return customer_rfm_rows(fcinfo, NULL, n, 2);
+	return customer_rfm_rows(fcinfo, false, n, 2);
 }
 
 /* clm.customer_rfm_rows(s, bp, map_name): given (e.g. frozen) breakpoints */
 Datum
 clm_customer_rfm_rows_bp(PG_FUNCTION_ARGS)
 {
-	const RfmBreakpoints *bp;
-
-	if (PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("breakpoints must not be NULL")));
-	bp = clm_rfm_bp_read(PG_GETARG_DATUM(1));
-	return customer_rfm_rows(fcinfo, bp, bp->n, 2);
+	return customer_rfm_rows(fcinfo, true, 0, 2);
 }

@@ -27,11 +27,10 @@
 PG_FUNCTION_INFO_V1(clm_rfm_segment);
 PG_FUNCTION_INFO_V1(clm_rfm_segment_scores);
 
-/* load map_name from clm.rfm_segment_map into a cache in fn_mcxt */
+/* load map_name from clm.rfm_segment_map into a cache in fcxt */
 static RfmMapCache *
-load_map(FunctionCallInfo fcinfo, text *map_name, bool match_type)
+load_map(FunctionCallInfo fcinfo, text *map_name, bool match_type, MemoryContext fcxt)
 {
-	MemoryContext fcxt = fcinfo->flinfo->fn_mcxt;
 	RfmMapCache *cache;
 	char	   *nsp = get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid));
 	char	   *query;
@@ -108,6 +107,17 @@ load_map(FunctionCallInfo fcinfo, text *map_name, bool match_type)
 }
 
 /*
+ * map_name loaded into memory context cxt, for a caller that cannot keep it
+ * in fn_extra (a set-returning function one row a call, whose fn_extra is
+ * its FuncCallContext): loaded once per set
+ */
+RfmMapCache *
+clm_rfm_map_load(FunctionCallInfo fcinfo, text *map_name, MemoryContext cxt)
+{
+	return load_map(fcinfo, map_name, false, cxt);
+}
+
+/*
  * The segment of cell (r, f, m) under map_name and the rule that fired
  * (lowest priority, then lowest rule_id), or NULL.  The map is read once per
  * call site and query and kept in fn_extra, so labelling a million
@@ -139,7 +149,7 @@ clm_rfm_map_cached(FunctionCallInfo fcinfo, text *map_name, bool match_type)
 			pfree(cache);
 			fcinfo->flinfo->fn_extra = NULL;
 		}
-		cache = load_map(fcinfo, map_name, match_type);
+		cache = load_map(fcinfo, map_name, match_type, fcinfo->flinfo->fn_mcxt);
 		fcinfo->flinfo->fn_extra = cache;
 	}
 	return cache;

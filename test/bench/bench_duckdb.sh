@@ -20,7 +20,8 @@
 #      running the same queries, must agree;
 #   4. PostgreSQL (serial, time zone UTC, work_mem 64MB): the profile build
 #      (clm.profile GROUP BY customer_id over the events before ASOF), then
-#      from the stored profiles RFM with segments (clm.customer_rfm, rfm11),
+#      from the stored profiles RFM with segments (clm.customer_rfm, rfm11,
+#      rows from the select list as docs/rfm.md recommends),
 #      monthly cohorts (clm.retention), weekly lifecycle (clm.lifecycle, the
 #      52 full ISO weeks before ASOF) and stage (clm.customer_stages, rows
 #      from the select list as docs/journey.md recommends), each
@@ -205,11 +206,11 @@ BUILD="SELECT customer_id, clm.profile(occurred_at, amount, channel) AS p FROM e
 	[ "$CPU_OK" != t ] || echo "$CPU_FN"
 	timed build "CREATE TEMP TABLE profiles AS $BUILD WHERE occurred_at < '$ASOF'::timestamptz GROUP BY customer_id;"
 	echo "ANALYZE profiles;"
-	timed rfm "CREATE TEMP TABLE c_rfm AS SELECT r.* FROM (SELECT clm.customer_rfm(customer_id, p, date '$ASOF' - 1) AS s FROM profiles) x, clm.customer_rfm_rows(x.s, 5, 'rfm11') r;"
+	# RFM and stage: the rows functions in the select list, as docs/rfm.md
+	# and docs/journey.md recommend for many customers (no tuplestore)
+	timed rfm "CREATE TEMP TABLE c_rfm AS SELECT (clm.customer_rfm_rows(x.s, 5, 'rfm11')).* FROM (SELECT clm.customer_rfm(customer_id, p, date '$ASOF' - 1) AS s FROM profiles) x;"
 	timed cohort "CREATE TEMP TABLE c_cohort AS SELECT r.* FROM (SELECT clm.retention(p, date '$COHORTS_FROM', date '$ASOF' - 1, 'month') AS v FROM profiles) s, clm.retention_rows(s.v) r;"
 	timed lifecycle "CREATE TEMP TABLE c_lifecycle AS SELECT r.* FROM (SELECT clm.lifecycle(p, date_trunc('week', date '$ASOF')::date - 364, date_trunc('week', date '$ASOF')::date - 1, 'week') AS lc FROM profiles) s, clm.lifecycle_rows(s.lc) r;"
-	# the form docs/journey.md recommends for many customers: the rows
-	# function in the select list (no tuplestore)
 	timed stage "CREATE TEMP TABLE c_stage AS SELECT (clm.customer_stage_rows(x.s, population_gap_days => NULL::float8)).* FROM (SELECT clm.customer_stages(customer_id, p, date '$ASOF' - 1) AS s FROM profiles) x;"
 	for t in rfm cohort lifecycle stage; do
 		echo "SELECT '@@R $t ' || count(*) FROM c_$t \\g"
