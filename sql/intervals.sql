@@ -80,6 +80,15 @@ SELECT (e).estimate = clm.p_alive(bg, 2, 30.43, 38.86) AND (e).lower = (e).estim
          AND (c).lower = (c).estimate AND (c).upper = (c).estimate AS clv_exact
 FROM cdnow, clm.p_alive_interval(bg, 2, 30.43, 38.86) AS e,
      clm.clv_interval(bg, 52, 0.01, 0.3, 40, 2, 30.43, 38.86) AS c;
+-- one function for both: the estimate of clm.clv_interval is clm.clv to the
+-- bit, for BG/NBD and MBG/NBD, for 300 customers of the simulated data and
+-- horizons where the periods are long against T (which took clm.clv's
+-- quadrature in 0.2) or not
+SELECT count(*) AS compared,
+       count(*) FILTER (WHERE (clm.clv_interval(f.m, h, 0.01, 1, 1, c.x, c.t_x, c.t)).estimate
+                              <> clm.clv(f.m, h, 0.01, 1, 1, c.x, c.t_x, c.t)) AS differ
+FROM (SELECT m FROM fit UNION ALL SELECT clm.mbgnbd_fit(x, t_x, t) FROM cal) f,
+     (SELECT * FROM cal ORDER BY customer_id LIMIT 300) c, (VALUES (4), (52), (260)) v(h);
 
 -- Fitted parameters: P(alive) and CLV intervals against the delta method,
 -- computed here from clm.model_info's standard errors, the correlations

@@ -420,13 +420,13 @@ clm_clv_interval(PG_FUNCTION_ARGS)
 	c = iv_cache(fcinfo, m);
 	sp = iv_sigma(c);
 	/* discounted expected purchases (clm_clv with margin * spend = 1) */
-	det0 = clm_interval_discounted(m->kind, m->par, disc, horizon, x, t_x, T);
+	det0 = clm_clv(m->kind, m->par, 1.0, 1.0, disc, horizon, x, t_x, T);
 	if (!(det0 > 0))
 		return iv_result(fcinfo, c, f * det0, f * det0, f * det0, "clv_interval");
 	g[0] = log(det0);
 	for (j = 1; j < sp->npts; j++)
-		g[j] = log(fmax(clm_interval_discounted(m->kind, sp->par[j], disc, horizon,
-												x, t_x, T), 1e-300));
+		g[j] = log(fmax(clm_clv(m->kind, sp->par[j], 1.0, 1.0, disc, horizon,
+								x, t_x, T), 1e-300));
 	clm_sigma_normal(sp, g, log(det0), level, &lo, &hi);
 	lo = f * exp(lo);
 	hi = f * exp(hi);
@@ -747,7 +747,7 @@ clm_clv_total_trans(PG_FUNCTION_ARGS)
 	v = iv_trans_state(fcinfo, c, IV_TAG_CLV, horizon, disc, level, fname, &a);
 	for (j = 0; j < c->sp.npts; j++)
 		v[IS_MEAN + j] += margin * spend *
-			clm_interval_discounted(m->kind, c->sp.par[j], disc, horizon, x, t_x, T);
+			clm_clv(m->kind, c->sp.par[j], 1.0, 1.0, disc, horizon, x, t_x, T);
 	v[IS_N] += 1;
 	PG_RETURN_ARRAYTYPE_P(a);
 }

@@ -325,8 +325,9 @@ clm_clv_sql(PG_FUNCTION_ARGS)
 	{
 		/*
 		 * BG/NBD and MBG/NBD: clv = margin * spend * P(alive) * D(x, T), the
-		 * discounted sum D given alive (a 52-term sum of hypergeometric
-		 * series) does not depend on t_x or spend; customers share (x, T)
+		 * discounted sum D given alive (a sum over the periods of the
+		 * differences of sums over the purchase counts) does not depend on
+		 * t_x or spend; customers share (x, T)
 		 * far more often than (x, t_x, T), so D is memoised per call site
 		 * for the model, discount rate and horizon in use.  Same operations
 		 * as clm_clv, so the same result to the bit.

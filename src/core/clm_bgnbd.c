@@ -531,111 +531,92 @@ clm_bg_expected(int m, const double *par, double t, double x, double t_x, double
 }
 
 /*
- * The discounted sum of bg_expected_series over the periods k = 1..horizon
- * (E / P(alive) at t = k), with the same applicability tests per period,
- * NAN where one period's series does not apply.  The hypergeometric
- * coefficients c_n = (R)_n (bb)_n / ((C)_n n!) do not depend on k: they are
- * computed once (with the divisions) and each period's series is then a
- * polynomial in z_k = k/(alpha+T+k); the terms equal the per-period
- * series' terms up to rounding.  Beyond bg_expected_series' domain (R > 50,
- * more than 300 terms) the series is still a sum of positive terms; it is
- * used there while its estimated rounding error, amplified by the
- * cancellation in the bracket, stays below 1e-11 relative (else NAN: the
- * caller integrates over p).
+ * E[Y(t) | alive] without quadrature: the customer alive at T makes at
+ * least k purchases if the Poisson process (rate lambda ~ Gamma(R, A), R =
+ * r+x, A = alpha+T) has k events by t and he survives the k-1 purchases
+ * before the k-th (p ~ Beta(a, bb), bb = b+x+m), so
+ *	 E[Y(t) | alive] = sum_k P(N(t) >= k) c_k = sum_j NB(j) C_j
+ * with N(t) negative binomial, NB(j) = (R)_j/j! (A/(A+t))^R (t/(A+t))^j,
+ * c_k = E[(1-p)^(k-1)] = prod_(i<k-1) (bb+i)/(a+bb+i) and C_j = c_1 + ... +
+ * c_j: a sum of positive terms (no 1 - sum of NB, which cancels), stopped
+ * past the mean R t / A once a term is below 1e-17 of the sum.  About
+ * R t / A terms and a few dozen more; NB(0) = exp(-R log(1 + t/A)) must not
+ * underflow (the caller keeps R log(1 + t/A) <= 500).
  */
-#define BG_DISC_MAXN 2000
 static double
-bg_discounted_series(int m, const double *par, double disc, int horizon,
-					 double x, double T)
+bg_alive_mean(int m, const double *par, double t, double x, double T)
 {
-	double		r = par[0],
-				al = par[1],
+	double		R = par[0] + x,
+				A = par[1] + T,
 				a = par[2],
-				b = par[3];
-	double		R = r + x,
-				bb = b + x + m,
-				C = a + bb - 1.0;
-	double		A = al + T;
-	double		rho[BG_DISC_MAXN],
-				c[BG_DISC_MAXN + 1];
-	double		prev = 0.0,
-				df = 1.0,
-				sum = 0.0,
-				scale = C / (a - 1.0),
-				zmax;
-	int			nc = 0,
-				k;
+				bb = par[3] + x + m;
+	double		z = t / (A + t),
+				mean = R * t / A,
+				nb = exp(-R * log1p(t / A)),	/* NB(0) */
+				c = 1.0,
+				C = 0.0,
+				sum = 0.0;
+	int			j;
 
-	if (fabs(a - 1.0) < 0.1 || R > 1e4 || horizon / (A + horizon) > 0.6)
-		return NAN;
-	/* c[n] holds c_n zmax^n (no overflow where the largest period's terms do not) */
-	zmax = horizon / (A + horizon);
-	c[0] = 1.0;
-	for (k = 1; k <= horizon; k++)
+	if (t <= 0)
+		return 0.0;
+	for (j = 1; j < 100000000; j++)
 	{
-		double		z = k / (A + k),
-					zr = z / zmax;
-		double		F = 1.0,
-					S = 1.0,
-					zn = 1.0,
-					Ak,
-					AF,
-					br,
-					cur;
-		int			n;
+		double		term;
 
-		if ((k & 63) == 0)
+		if ((j & 1023) == 0)
 			clm_core_check_interrupts();
-		for (n = 0; n < BG_DISC_MAXN; n++)
-		{
-			double		term;
-
-			if (n >= nc)
-			{
-				rho[n] = (R + n) * (bb + n) / ((C + n) * (n + 1.0));
-				c[n + 1] = c[n] * rho[n] * zmax;
-				nc = n + 1;
-			}
-			zn *= zr;
-			term = c[n + 1] * zn;
-			F += term;
-			S += fabs(term);
-			if (bg_series_done(term, F, rho[n] * z, C + n + 1.0))
-				break;
-		}
-		if (n == BG_DISC_MAXN || !isfinite(F) || (R <= 50.0 && n >= 300))
-			return NAN;
-		Ak = exp(-R * log1p(k / A));
-		AF = Ak * F;
-		br = 1.0 - AF;
-		if (fabs(br) < 1e-6 ||
-			!bg_series_accurate(n, Ak * S, R * log1p(k / A) * fabs(AF), br))
-			return NAN;
-		cur = scale * br;
-		df /= (1.0 + disc);
-		sum += (cur - prev) * df;
-		prev = cur;
+		nb *= (R + j - 1.0) / j * z;
+		if (j > 1)
+			c *= (bb + j - 2.0) / (a + bb + j - 2.0);
+		C += c;
+		term = nb * C;
+		sum += term;
+		if ((double) j > mean && term <= 1e-17 * sum)
+			break;
 	}
 	return sum;
 }
 
 /*
  * discounted expected purchases over horizon periods of length 1 given
- * alive at T (it does not depend on t_x): by the series for every period
- * when it applies, else one quadrature over p of the whole discounted sum
+ * alive at T (it does not depend on t_x):
+ *	 sum_(k=1..horizon) (E[Y(k) | alive] - E[Y(k-1) | alive]) / (1+disc)^k
+ * with E[Y(k) | alive] by bg_alive_mean, which costs about R k / A terms a
+ * period: while the last period's R horizon / A is at most 1000 (and its
+ * NB(0) far from underflow), else (a purchase rate far above the periods)
+ * one quadrature over p of the whole discounted sum, whose cost does not
+ * grow with the rate (about 2000 nodes, each a sum over the periods).  The
+ * same function for clm.clv, clm.clv_interval and clm.clv_total.
  */
 double
 clm_bg_discounted_given_alive(int m, const double *par, double disc, int horizon,
 							  double x, double T)
 {
 	beta_ctx	ctx;
-	double		sum;
+	double		prev = 0.0,
+				df = 1.0,
+				sum = 0.0;
+	int			k;
 
 	if (horizon <= 0)
 		return 0.0;
-	sum = bg_discounted_series(m, par, disc, horizon, x, T);
-	if (!isnan(sum))
+	if ((par[0] + x) * horizon / (par[1] + T) <= 1000.0 &&
+		(par[0] + x) * log1p(horizon / (par[1] + T)) <= 500.0)
+	{
+		for (k = 1; k <= horizon; k++)
+		{
+			double		e;
+
+			if ((k & 63) == 0)
+				clm_core_check_interrupts();
+			e = bg_alive_mean(m, par, (double) k, x, T);
+			df /= 1.0 + disc;
+			sum += (e - prev) * df;
+			prev = e;
+		}
 		return sum;
+	}
 	ctx.a = par[2];
 	ctx.bb = par[3] + x + m;
 	ctx.R = par[0] + x;

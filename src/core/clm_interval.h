@@ -57,10 +57,6 @@ extern bool clm_interval_applies(int kind);
 extern const char *clm_alive_counts_dist(int kind, const double *par, double t,
 										 double x, double T, clm_alive_counts *out);
 
-/* clm_clv's discounted expected purchases (margin * spend = 1), faster */
-extern double clm_interval_discounted(int kind, const double *par, double disc,
-									  int horizon, double x, double t_x, double T);
-
 /* smallest k with sum_j w_j ((1 - pa_j) + pa_j cdf_j(k)) >= q */
 extern double clm_count_quantile(int npts, const double *w, const double *pa,
 								 const clm_alive_counts *d, double q);

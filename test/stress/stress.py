@@ -324,9 +324,10 @@ for m, kind in ((0, "bgnbd"), (1, "mbgnbd")):
                 PRED.append(("%s %s expected_purchases(%s; %s,%s,%s)" % (kind, P, t, x, tx, T),
                              "SELECT clm.expected_purchases(%s, %s, %s, %s, %s)" % (mod, t, x, tx, T),
                              pa * bg_ega(m, r, al, a, b, mpf(t), X, TT)))
-            PRED.append(("%s %s clv(12, 0.01; %s,%s,%s)" % (kind, P, x, tx, T),
-                         "SELECT clm.clv(%s, 12, 0.01, 1, 1, %s, %s, %s)" % (mod, x, tx, T),
-                         clv_from(lambda k: pa * bg_ega(m, r, al, a, b, mpf(k), X, TT), 12, mpf("0.01"))))
+            for h in (12, 104):
+                PRED.append(("%s %s clv(%s, 0.01; %s,%s,%s)" % (kind, P, h, x, tx, T),
+                             "SELECT clm.clv(%s, %s, 0.01, 1, 1, %s, %s, %s)" % (mod, h, x, tx, T),
+                             clv_from(lambda k: pa * bg_ega(m, r, al, a, b, mpf(k), X, TT), h, mpf("0.01"))))
             PRED.append(("%s %s churn_probability(%s,%s,%s)" % (kind, P, x, tx, T),
                          "SELECT clm.churn_probability(%s, %s, %s, %s)" % (mod, x, tx, T), 1 - pa))
             for t in (1, 39):

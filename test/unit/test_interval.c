@@ -74,23 +74,39 @@ test_interval_run(void)
 	check_counts(CLM_KIND_MBGNBD, bg, 1e-12);
 	check_counts(CLM_KIND_PARETONBD, pnbd, 1e-7);
 
-	/* the CLV's discounted purchases against clm_clv (series or quadrature) */
+	/*
+	 * the CLV's discounted purchases (clm_clv with margin * spend = 1, the
+	 * function of clm.clv and of the intervals' estimate) against the
+	 * discounted period increments of E[Y(k)] by the quadrature over p
+	 */
 	{
 		double		pars[2][4] = {{0.243, 4.414, 0.793, 2.426}, {0.75, 2.0, 0.8, 2.5}};
 		double		cust[4][3] = {{2, 30.43, 38.86}, {0, 0, 10}, {10, 50, 52}, {1, 1, 60}};
 		int			i,
 					k,
+					h,
 					kind;
 
 		for (kind = CLM_KIND_BGNBD; kind <= CLM_KIND_MBGNBD; kind++)
 			for (i = 0; i < 2; i++)
 				for (k = 0; k < 4; k++)
 				{
-					double		want = clm_clv(kind, pars[i], 1, 1, 0.01, 52,
-											   cust[k][0], cust[k][1], cust[k][2]);
+					int			m = kind == CLM_KIND_MBGNBD ? 1 : 0;
+					double		prev = 0.0,
+								df = 1.0,
+								want = 0.0;
 
-					UNIT_CHECK_NEAR(clm_interval_discounted(kind, pars[i], 0.01, 52,
-															cust[k][0], cust[k][1], cust[k][2]),
+					for (h = 1; h <= 52; h++)
+					{
+						double		e = clm_bg_expected_given_alive(m, pars[i], h, cust[k][0], cust[k][2], 2);
+
+						df /= 1.01;
+						want += (e - prev) * df;
+						prev = e;
+					}
+					want *= clm_p_alive(kind, pars[i], cust[k][0], cust[k][1], cust[k][2]);
+					UNIT_CHECK_NEAR(clm_clv(kind, pars[i], 1, 1, 0.01, 52,
+											cust[k][0], cust[k][1], cust[k][2]),
 									want, 1e-10 * want);
 				}
 	}
