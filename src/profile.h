@@ -180,7 +180,20 @@ extern void clm_check_calibration_end(DateADT cal_end);
 extern bool clm_btyd_values(const ClmProfile *p, DateADT cal_end, double u,
 							bool with_spend, double out[4]);
 
+/* one input row of the profile aggregates, decoded */
+typedef struct ClmEvent
+{
+	TimestampTz ts;				/* occurred_at */
+	int64		spend;			/* amount in 1/CLM_SPEND_SCALE units, or 0 */
+	int32		day;			/* its calendar day */
+	int32		orders;			/* 1 for a purchase, else 0 */
+	bool		refund;			/* a negative amount */
+	int			chan_len;		/* bytes of the channel name; -1: none */
+	const char *chan;			/* the channel name (not terminated) */
+} ClmEvent;
+
 /* build states and merging (profile_agg.c) */
+extern ClmProfile *clm_profile_add_event(ClmProfile *st, const ClmEvent *ev);
 extern ClmProfile *clm_profile_alloc(MemoryContext cxt, uint32 chan_bytes, int32 cap_days);
 extern void clm_profile_tidy(ClmProfile *p);
 extern ClmProfile *clm_profile_canonical_copy(const ClmProfile *p, MemoryContext cxt);

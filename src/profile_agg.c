@@ -31,6 +31,7 @@
 #include "compat.h"
 #include "period.h"
 #include "profile.h"
+#include "profile_build.h"
 #include "rowconv.h"
 
 PG_FUNCTION_INFO_V1(clm_profile_trans);
@@ -51,6 +52,8 @@ typedef struct TransInfo
 	const pg_tz *zone;			/* the zone of the last time_zone seen */
 	int			zone_len;		/* and its name (zone_len bytes) */
 	char		zone_name[TZ_STRLEN_MAX];
+	int			batched;		/* -1 not known yet; 1: profile_build.c's path */
+	ClmBuildArena *arenas;		/* that path's arenas (profile_build.c) */
 } TransInfo;
 
 /* raise a 22003 error for a counter that would overflow */
@@ -487,6 +490,8 @@ trans_info(FunctionCallInfo fcinfo)
 		info->has_zone = PG_NARGS() > 4;
 		info->zone = NULL;
 		info->zone_len = 0;
+		info->batched = -1;
+		info->arenas = NULL;
 		if (info->has_zone && info->time_type != TIMESTAMPTZOID)
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -547,9 +552,7 @@ clm_profile_trans(PG_FUNCTION_ARGS)
 	ClmProfile *st;
 	TimestampTz ts;
 	int32		day;
-	int32		orders = 0;
-	int64		spend = 0;
-	bool		refund = false;
+	ClmEvent	ev;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		ereport(ERROR,
@@ -608,26 +611,54 @@ clm_profile_trans(PG_FUNCTION_ARGS)
 	}
 
 	/* the amount: purchase, refund or none */
+	ev.ts = ts;
+	ev.day = day;
+	ev.orders = 0;
+	ev.spend = 0;
+	ev.refund = false;
 	if (!PG_ARGISNULL(2))
 	{
 		if (info->amount_type == NUMERICOID)
-			spend = clm_numeric_units(PG_GETARG_DATUM(2), &refund);
+			ev.spend = clm_numeric_units(PG_GETARG_DATUM(2), &ev.refund);
 		else
-			spend = clm_float8_units(PG_GETARG_FLOAT8(2), &refund);
-		if (!refund)
-			orders = 1;
+			ev.spend = clm_float8_units(PG_GETARG_FLOAT8(2), &ev.refund);
+		if (!ev.refund)
+			ev.orders = 1;
 	}
 
-	if (PG_ARGISNULL(0))
+	/* the channel, if any */
+	ev.chan_len = -1;
+	ev.chan = NULL;
+	if (info->has_channel && !PG_ARGISNULL(3))
 	{
-		st = clm_profile_alloc(CurrentMemoryContext, 0,
-							   (128 - CLM_HEADER_SIZE) / sizeof(ClmDay));
-		st->flags = CLM_PF_CHANFIRST;
-		st->first_event = ts;
-		st->last_event = ts;
+		struct varlena *ch = (struct varlena *) PG_GETARG_POINTER(3);
+
+		if (unlikely(VARATT_IS_COMPRESSED(ch) || VARATT_IS_EXTERNAL(ch)))
+			ch = pg_detoast_datum_packed(ch);
+		ev.chan_len = VARSIZE_ANY_EXHDR(ch);
+		ev.chan = VARDATA_ANY(ch);
+		if (ev.chan_len > CLM_MAX_CHANNEL_NAME)
+			ereport(ERROR,
+					(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+					 errmsg("channel name is too long for clm.profile"),
+					 errdetail("The channel name has %d bytes; the maximum is %d.",
+							   ev.chan_len, CLM_MAX_CHANNEL_NAME)));
 	}
+
+	/* clm's own aggregates: queue the row (profile_build.c) */
+	if (info->batched < 0)
+		info->batched = clm_build_usable(fcinfo) ? 1 : 0;
+	if (info->batched)
+		PG_RETURN_DATUM(clm_build_add(&info->arenas, aggcxt, PG_GETARG_DATUM(0),
+									  PG_ARGISNULL(0), &ev));
+
+	/* otherwise row by row, on a flat build state */
+	if (PG_ARGISNULL(0))
+		st = NULL;
 	else
 	{
+		if (clm_build_apply_in_place(PG_GETARG_DATUM(0), &ev))
+			PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 		st = state_writable(PG_GETARG_DATUM(0));
 		/*
 		 * With many customers the state is not in the caches: start loading
@@ -638,36 +669,40 @@ clm_profile_trans(PG_FUNCTION_ARGS)
 		__builtin_prefetch(clm_profile_days(st) + st->n_days, 1);
 		if (info->has_channel)
 			__builtin_prefetch(clm_profile_channels(st), 1);
-		if (ts < st->first_event)
-			st->first_event = ts;
-		if (ts > st->last_event)
-			st->last_event = ts;
 	}
+	PG_RETURN_POINTER(clm_profile_add_event(st, &ev));
+}
 
-	st = state_add_day(st, day, orders, spend);
-	st->n_events = add64(st->n_events, 1, "event count");
-	if (refund)
-		st->n_refunds++;
-
-	if (info->has_channel && !PG_ARGISNULL(3))
+/*
+ * Add one event to a build state, or start one (st NULL).  Returns the
+ * state, which may have moved (the new one is in the current context).
+ */
+ClmProfile *
+clm_profile_add_event(ClmProfile *st, const ClmEvent *ev)
+{
+	if (st == NULL)
 	{
-		struct varlena *ch = (struct varlena *) PG_GETARG_POINTER(3);
-		int			len;
-
-		if (unlikely(VARATT_IS_COMPRESSED(ch) || VARATT_IS_EXTERNAL(ch)))
-			ch = pg_detoast_datum_packed(ch);
-		len = VARSIZE_ANY_EXHDR(ch);
-
-		if (len > CLM_MAX_CHANNEL_NAME)
-			ereport(ERROR,
-					(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
-					 errmsg("channel name is too long for clm.profile"),
-					 errdetail("The channel name has %d bytes; the maximum is %d.",
-							   len, CLM_MAX_CHANNEL_NAME)));
-		st = state_add_channel(st, VARDATA_ANY(ch), len, 1, orders, day);
+		st = clm_profile_alloc(CurrentMemoryContext, 0,
+							   (128 - CLM_HEADER_SIZE) / sizeof(ClmDay));
+		st->flags = CLM_PF_CHANFIRST;
+		st->first_event = ev->ts;
+		st->last_event = ev->ts;
+	}
+	else
+	{
+		if (ev->ts < st->first_event)
+			st->first_event = ev->ts;
+		if (ev->ts > st->last_event)
+			st->last_event = ev->ts;
 	}
 
-	PG_RETURN_POINTER(st);
+	st = state_add_day(st, ev->day, ev->orders, ev->spend);
+	st->n_events = add64(st->n_events, 1, "event count");
+	if (ev->refund)
+		st->n_refunds++;
+	if (ev->chan_len >= 0)
+		st = state_add_channel(st, ev->chan, ev->chan_len, 1, ev->orders, ev->day);
+	return st;
 }
 
 /*
@@ -736,9 +771,22 @@ clm_profile_combine(PG_FUNCTION_ARGS)
 				 errhint("Use the clm.profile aggregate, or clm.profile_merge(a, b) to merge two profiles.")));
 
 	/* the function is strict: both inputs are non-NULL here */
-	a = state_writable(PG_GETARG_DATUM(0));
 	b = (ClmProfile *) PG_DETOAST_DATUM(PG_GETARG_DATUM(1));
 	clm_profile_check_structure(b);
+
+	/* a state of profile_build.c is changed in place, never let go of */
+	a = clm_build_state(PG_GETARG_DATUM(0));
+	if (a != NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(clm_build_context(PG_GETARG_DATUM(0)));
+		ClmProfile *r = clm_profile_merge_into(a, b, &moved);
+
+		MemoryContextSwitchTo(old);
+		clm_build_set_state(PG_GETARG_DATUM(0), r);
+		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+	}
+
+	a = state_writable(PG_GETARG_DATUM(0));
 	a = clm_profile_merge_into(a, b, &moved);
 	PG_RETURN_POINTER(a);
 }
@@ -751,7 +799,10 @@ clm_profile_final(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	st = (ClmProfile *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	/* a state of profile_build.c: its rows applied, read in place */
+	st = clm_build_state(PG_GETARG_DATUM(0));
+	if (st == NULL)
+		st = (ClmProfile *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 	clm_profile_check_structure(st);
 	PG_RETURN_POINTER(clm_profile_canonical_copy(st, CurrentMemoryContext));
 }
