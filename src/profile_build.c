@@ -81,8 +81,9 @@
 #define RADIX_SIZE		(1 << RADIX_BITS)
 
 /* how far ahead the apply loop starts loading states */
-#define PREFETCH_OBJ	16
-#define PREFETCH_STATE	8
+#define PREFETCH_OBJ	24
+#define PREFETCH_STATE	16
+#define PREFETCH_DAY	8
 
 /* one customer's state during a batched build: 64 bytes */
 typedef struct BuildObj
@@ -362,15 +363,27 @@ arena_flush(ClmBuildArena *a)
 	old = MemoryContextSwitchTo(a->cxt);
 	for (i = 0; i < n; i++)
 	{
+		/*
+		 * Three stages ahead of the row applied: the object, then its build
+		 * state's first four lines (header and channel records), then the
+		 * day slot the state's next new day goes to.
+		 */
 		if (i + PREFETCH_OBJ < n)
 			__builtin_prefetch(rows[i + PREFETCH_OBJ].obj, 0);
 		if (i + PREFETCH_STATE < n && rows[i + PREFETCH_STATE].obj->flat != NULL)
 		{
-			const ClmProfile *f = rows[i + PREFETCH_STATE].obj->flat;
+			const char *f = (const char *) rows[i + PREFETCH_STATE].obj->flat;
 
 			__builtin_prefetch(f, 1);
-			__builtin_prefetch((const char *) f + 64, 1);
-			__builtin_prefetch((const char *) f + 128, 1);
+			__builtin_prefetch(f + 64, 1);
+			__builtin_prefetch(f + 128, 1);
+			__builtin_prefetch(f + 192, 1);
+		}
+		if (i + PREFETCH_DAY < n && rows[i + PREFETCH_DAY].obj->flat != NULL)
+		{
+			const ClmProfile *f = rows[i + PREFETCH_DAY].obj->flat;
+
+			__builtin_prefetch(clm_profile_days(f) + f->n_days, 1);
 		}
 		apply_row(&rows[i], a->names);
 		if ((i & 0xFFFF) == 0xFFFF)
