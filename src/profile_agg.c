@@ -14,6 +14,11 @@
  * value is built in the per-row context and the executor copies it into the
  * aggregate context and frees the old one: two copies per doubling.
  *
+ * That is the row-at-a-time path, for a user's aggregate on these functions.
+ * clm's own aggregates queue the decoded row instead and apply the rows in
+ * batches, customer by customer (profile_build.c), with the same code
+ * (clm_profile_add_event), so the two give the same bytes.
+ *
  * Portions Copyright (c) 2026, clm developers
  *
  *-------------------------------------------------------------------------
@@ -799,11 +804,16 @@ clm_profile_final(PG_FUNCTION_ARGS)
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	/* a state of profile_build.c: its rows applied, read in place */
+	/*
+	 * A state of profile_build.c (its rows applied, read in place) was built
+	 * here from checked rows; anything else is checked.
+	 */
 	st = clm_build_state(PG_GETARG_DATUM(0));
 	if (st == NULL)
+	{
 		st = (ClmProfile *) PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
-	clm_profile_check_structure(st);
+		clm_profile_check_structure(st);
+	}
 	PG_RETURN_POINTER(clm_profile_canonical_copy(st, CurrentMemoryContext));
 }
 
