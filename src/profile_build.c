@@ -40,7 +40,7 @@
  * aggregate counts them against work_mem and the arena goes when the
  * aggregate context is reset (between hash batches, grouping sets or
  * rescans); a reset callback then unlinks it from the call site.  The
- * pending buffer holds at most four rows per state and a quarter of the
+ * pending buffer holds at most four rows per state and a sixteenth of the
  * hash memory limit.
  *
  * Safety: an expanded object's memory context is deleted when its owner
@@ -401,10 +401,10 @@ arena_reserve(ClmBuildArena *a, int len)
 	if (a->npend == a->cap_pend)
 	{
 		/*
-		 * Up to four rows per state, and a quarter of the hash memory limit
+		 * Up to four rows per state, and a sixteenth of the hash memory limit
 		 * for the two arrays; at least 1024 rows.
 		 */
-		Size		limit = get_hash_memory_limit() / 4 / (2 * sizeof(PendRow));
+		Size		limit = get_hash_memory_limit() / 16 / (2 * sizeof(PendRow));
 		Size		want = Min((Size) a->nobjs * 4, limit);
 
 		want = Max(want, 1024);
