@@ -108,6 +108,9 @@ SELECT pg_temp.load(overlay(clm.profile_send(p) placing substr(clm.profile_send(
 SELECT pg_temp.load(overlay(clm.profile_send(p) placing '\x7fffffff'::bytea from 94 for 4)) FROM good;
 -- a channel count of 17
 SELECT pg_temp.load(set_byte(clm.profile_send(p), 92, 17)) FROM good;
+-- a channel's last day of -2^31 (bytes 116-119 of the first channel, "app"):
+-- not a date, and its day before wraps around; the fuzz found it accepted
+SELECT pg_temp.load(overlay(clm.profile_send(p) placing '\x80000000'::bytea from 117 for 4)) FROM good;
 -- trailing bytes
 SELECT pg_temp.load(clm.profile_send(p) || '\x00'::bytea) FROM good;
 SELECT count(*) AS loaded FROM bin_in;

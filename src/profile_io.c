@@ -352,7 +352,9 @@ clm_profile_check(const ClmProfile *p, Size size)
 			if (cmp > 0 || (cmp == 0 && prev_len >= c->name_len))
 				return "channels are not sorted by name";
 		}
-		if (clm_profile_prefix(p, c->last_day) == clm_profile_prefix(p, c->last_day - 1))
+		/* in range first: last_day - 1 must not wrap around */
+		if (!IS_VALID_DATE(c->last_day) ||
+			clm_profile_prefix(p, c->last_day) == clm_profile_prefix(p, c->last_day - 1))
 			return "channel last day is not an activity day";
 		if (__builtin_add_overflow(chan_events, c->events, &chan_events))
 			return "channel counts are invalid";
@@ -368,7 +370,8 @@ clm_profile_check(const ClmProfile *p, Size size)
 			return "other channels are counted while the channel table is not full";
 		if (p->other_purchases > p->other_events)
 			return "channel counts are invalid";
-		if (clm_profile_prefix(p, p->other_last_day) == clm_profile_prefix(p, p->other_last_day - 1))
+		if (!IS_VALID_DATE(p->other_last_day) ||
+			clm_profile_prefix(p, p->other_last_day) == clm_profile_prefix(p, p->other_last_day - 1))
 			return "other channels' last day is not an activity day";
 	}
 	else if (p->other_purchases != 0 || p->other_last_day != 0)
