@@ -134,7 +134,7 @@ contact_unpack(const char *fn, const char *what, ArrayType *a, Oid elmtype,
 	char		typalign = elmtype == BOOLOID ? TYPALIGN_CHAR :
 		(elmtype == INT8OID || elmtype == FLOAT8OID) ? TYPALIGN_DOUBLE : TYPALIGN_INT;
 	char	   *p;
-	bits8	   *bitmap;
+	uint8	   *bitmap;
 	int			bitmask = 1;
 	int			n,
 				i;
